@@ -1,0 +1,98 @@
+/**
+ * Canonical CBOR (RFC 8949 section 4.2.1, "core deterministic encoding") on cborg.
+ *
+ * Everything that is hashed or signed goes through `encode`: map keys sorted bytewise,
+ * shortest integer and length forms, definite lengths only. Floats and `undefined` are
+ * refused at encode time (money is bigint, amounts at the edge are decimal strings).
+ * Integers that fit in 2^53 may be `number` or `bigint`; both encode to the same bytes.
+ *
+ * `decode` is strict: it rejects indefinite lengths, undefined, NaN/Infinity, duplicate map
+ * keys, tags, trailing bytes and non-minimal integers, and then re-encodes the value and
+ * requires the same bytes, which also rejects unsorted maps and floats. Decoded integers
+ * below 2^53 come back as `number`, larger ones as `bigint`: callers convert against their
+ * schema (see `asBigInt`, `asSafeInt`).
+ */
+import { decode as cborgDecode, encode as cborgEncode, rfc8949EncodeOptions } from "cborg";
+import { equalBytes } from "./bytes.js";
+import { ErrorCode, PerpetuaError } from "./errors.js";
+
+const encodeOptions = {
+  ...rfc8949EncodeOptions,
+  typeEncoders: {
+    number(n: number) {
+      if (!Number.isSafeInteger(n)) {
+        throw new PerpetuaError(
+          ErrorCode.INVALID_FIELD,
+          `canonical CBOR: ${n} is not a safe integer (floats are not allowed)`,
+        );
+      }
+      return null;
+    },
+    undefined() {
+      throw new PerpetuaError(ErrorCode.INVALID_FIELD, "canonical CBOR: undefined is not allowed");
+    },
+  },
+};
+
+const decodeOptions = {
+  strict: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowInfinity: false,
+  allowNaN: false,
+  allowBigInt: true,
+  rejectDuplicateMapKeys: true,
+};
+
+/** Encodes a value as canonical CBOR. Throws on floats, undefined and unsupported types. */
+export function encode(value: unknown): Uint8Array {
+  return cborgEncode(value, encodeOptions);
+}
+
+/**
+ * Decodes canonical CBOR, rejecting every non-canonical form (see the module comment).
+ * Throws PerpetuaError MALFORMED for bytes that are not CBOR and NON_CANONICAL for CBOR
+ * that has another canonical form.
+ */
+export function decode(bytes: Uint8Array): unknown {
+  let value: unknown;
+  try {
+    value = cborgDecode(bytes, decodeOptions);
+  } catch (e) {
+    throw new PerpetuaError(ErrorCode.MALFORMED, `malformed CBOR: ${(e as Error).message}`);
+  }
+  let again: Uint8Array;
+  try {
+    again = encode(value);
+  } catch {
+    throw new PerpetuaError(ErrorCode.NON_CANONICAL, "non-canonical CBOR: contains a float");
+  }
+  if (!equalBytes(again, bytes)) {
+    throw new PerpetuaError(ErrorCode.NON_CANONICAL, "non-canonical CBOR encoding");
+  }
+  return value;
+}
+
+/** Decodes CBOR the node wrote itself (storage), skipping the canonical re-encode check. */
+export function decodeTrusted(bytes: Uint8Array): unknown {
+  return cborgDecode(bytes, decodeOptions);
+}
+
+/** Converts a decoded integer field to bigint; throws on anything that is not an integer. */
+export function asBigInt(v: unknown, field: string): bigint {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+  throw new PerpetuaError(ErrorCode.INVALID_FIELD, `${field}: expected an integer`);
+}
+
+/** Converts a decoded integer field to a safe `number`; throws if it is not one. */
+export function asSafeInt(v: unknown, field: string): number {
+  if (typeof v === "number" && Number.isSafeInteger(v)) return v;
+  if (
+    typeof v === "bigint" &&
+    v >= BigInt(Number.MIN_SAFE_INTEGER) &&
+    v <= BigInt(Number.MAX_SAFE_INTEGER)
+  )
+    return Number(v);
+  throw new PerpetuaError(ErrorCode.INVALID_FIELD, `${field}: expected a safe integer`);
+}

@@ -1,0 +1,109 @@
+/**
+ * ed25519 keys, signing and verification on node:crypto (OpenSSL), the hot path.
+ *
+ * Verification applies the perpetua rule of lib/ed25519-rule.ts before OpenSSL's
+ * cofactorless check, so it agrees with the pure-JS path on every input. Public keys are
+ * validated and turned into KeyObjects once and cached (bounded), since importing a key
+ * costs about as much as a verification.
+ */
+import {
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+  randomBytes,
+} from "node:crypto";
+import { toHex } from "./bytes.js";
+import { checkPublicKey, checkSignatureEncoding } from "./ed25519-rule.js";
+
+export interface KeyPair {
+  /** The 32-byte RFC 8032 secret seed. */
+  readonly seed: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+// DER prefixes of PKCS#8 (private) and SPKI (public) wrappers for a raw ed25519 key (RFC 8410).
+const PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
+const SPKI_PREFIX = Uint8Array.from([
+  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+]);
+
+function wrap(prefix: Uint8Array, key: Uint8Array): Buffer {
+  const der = Buffer.alloc(prefix.length + key.length);
+  der.set(prefix, 0);
+  der.set(key, prefix.length);
+  return der;
+}
+
+const privateKeys = new Map<string, KeyObject>();
+
+function privateKeyObject(seed: Uint8Array): KeyObject {
+  if (seed.length !== 32) throw new TypeError("ed25519 seed must be 32 bytes");
+  const id = toHex(seed);
+  let key = privateKeys.get(id);
+  if (!key) {
+    key = createPrivateKey({ key: wrap(PKCS8_PREFIX, seed), format: "der", type: "pkcs8" });
+    if (privateKeys.size > 1024) privateKeys.clear();
+    privateKeys.set(id, key);
+  }
+  return key;
+}
+
+export function keyPairFromSeed(seed: Uint8Array): KeyPair {
+  const pub = createPublicKey(privateKeyObject(seed)).export({ format: "der", type: "spki" });
+  return {
+    seed: Uint8Array.from(seed),
+    publicKey: new Uint8Array(pub.subarray(SPKI_PREFIX.length)),
+  };
+}
+
+export function generateKeyPair(): KeyPair {
+  return keyPairFromSeed(new Uint8Array(randomBytes(32)));
+}
+
+export function sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
+  return new Uint8Array(cryptoSign(null, message, privateKeyObject(seed)));
+}
+
+/** A validated public key: null when the key breaks the rule (never verifies anything). */
+const publicKeys = new Map<string, KeyObject | null>();
+const PUBLIC_KEY_CACHE_MAX = 100_000;
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject | null {
+  const id = toHex(publicKey);
+  let key = publicKeys.get(id);
+  if (key === undefined) {
+    key =
+      checkPublicKey(publicKey).verdict === "ok"
+        ? createPublicKey({ key: wrap(SPKI_PREFIX, publicKey), format: "der", type: "spki" })
+        : null;
+    if (publicKeys.size >= PUBLIC_KEY_CACHE_MAX) publicKeys.clear();
+    publicKeys.set(id, key);
+  }
+  return key;
+}
+
+/** Synchronous verification with the perpetua rule. */
+export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (checkSignatureEncoding(signature) !== "ok") return false;
+  const key = publicKeyObject(publicKey);
+  if (!key) return false;
+  return cryptoVerify(null, message, key, signature);
+}
+
+/** Verification on libuv's thread pool, for batches: same rule, same verdicts. */
+export function verifyAsync(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  if (checkSignatureEncoding(signature) !== "ok") return Promise.resolve(false);
+  const key = publicKeyObject(publicKey);
+  if (!key) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    cryptoVerify(null, message, key, signature, (err, ok) => resolve(!err && ok));
+  });
+}
