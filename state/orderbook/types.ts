@@ -139,10 +139,12 @@ export type FillDecision = (typeof FillDecision)[keyof typeof FillDecision];
 /**
  * Called before each prospective fill, after self-trade prevention, with the maker as it is
  * before the fill. The book passes its own read-only view of the maker: the hook must not
- * keep or mutate it. Any value other than Accept or RejectMaker is treated as RejectTaker
- * (fail safe). The guard is not consulted by the FOK pre-pass, so a guard rejection during
- * a FOK execution cancels the remainder after partial fills; the state machine prevents that
- * by checking the taker before placing.
+ * keep or mutate it, and must not call the book. Any value other than Accept or RejectMaker
+ * is treated as RejectTaker (fail safe). A guard that throws leaves the book consistent but
+ * partly matched with the events lost: treat it as a halt. The guard is not consulted by
+ * the FOK pre-pass, so a guard rejection during a FOK execution cancels the remainder
+ * after partial fills (reason guard_taker, or ioc_remainder after a rejected maker); the
+ * state machine prevents that by checking the taker before placing.
  */
 export type FillGuard = (
   maker: Readonly<RestingOrder>,
@@ -151,15 +153,30 @@ export type FillGuard = (
   sizeLots: number,
 ) => FillDecision;
 
+/** One resting order in a snapshot (its side and price come from its level). */
+export type SnapshotOrder = [
+  id: number,
+  owner: number,
+  clientId: number,
+  sizeLots: number,
+  remainingLots: number,
+  goodTilBlock: number | null,
+];
+
+/** One price level in a snapshot: its price and its orders, oldest first. */
+export type SnapshotLevel = [priceTicks: number, orders: SnapshotOrder[]];
+
 /**
- * Canonical state of a book: every resting order in priority order, bids best-first then
- * asks best-first (within a price, oldest first). Nothing else defines a book: no clock,
- * no sequence counter. Two books with equal snapshots behave identically.
+ * Canonical state of a book: every resting order in priority order, grouped by level, bids
+ * best-first (price descending) then asks best-first (ascending); within a level oldest
+ * first. Nothing else defines a book: no clock, no sequence counter, so two books with
+ * equal snapshots behave identically. Tuples rather than objects keep the encoding small
+ * and fast (canonical CBOR sorts every map's keys); field order is fixed by the types.
  */
 export interface BookSnapshot {
   version: 1;
-  bids: RestingOrder[];
-  asks: RestingOrder[];
+  bids: SnapshotLevel[];
+  asks: SnapshotLevel[];
 }
 
 export interface Depth {
@@ -181,7 +198,11 @@ export interface OrderBook {
   cancelByClientId(owner: number, clientId: number): CancelEvent;
   /** Cancels every order of `owner`, by id ascending. */
   cancelAll(owner: number): CancelEvent[];
-  /** Removes every order with goodTilBlock < height, by id ascending. */
+  /**
+   * Removes every order with goodTilBlock < height, by id ascending. Matching does not look
+   * at makers' goodTilBlock: the state machine calls expire(height) before placing orders
+   * at `height`, so an order trades through its goodTilBlock height and never after.
+   */
   expire(height: number): ExpireEvent[];
   bestBid(): number | undefined;
   bestAsk(): number | undefined;
@@ -201,6 +222,10 @@ export interface OrderBook {
   snapshot(): BookSnapshot;
   /** sha256(canonical CBOR of snapshot()). */
   stateHash(): Uint8Array;
-  /** Throws InvariantError if the book is crossed or its indexes disagree. */
-  checkInvariants(): void;
+  /**
+   * Throws InvariantError if the book is crossed, a level's total differs from its orders,
+   * or its structure or indexes disagree. Linear in the book's size; `deep` (for tests)
+   * also cross-checks every index entry.
+   */
+  checkInvariants(deep?: boolean): void;
 }
