@@ -3,8 +3,9 @@
  * between consensus/ (which calls it) and state/ (which implements it). Neither imports
  * the other; both import this file.
  *
- * All methods are synchronous and deterministic except `commit`, which persists through
- * the application's key-value backend. Byte fields are raw bytes; heights and powers are
+ * All methods are deterministic. `initChain`, `finalizeBlock` and `query` may return a
+ * promise (the app hash comes from an authenticated tree whose nodes load from the
+ * key-value backend); callers must `await` them. `commit` persists through the backend. Byte fields are raw bytes; heights and powers are
  * safe integers; times are Unix milliseconds taken from block headers, never clocks.
  */
 
@@ -188,9 +189,11 @@ export interface AppInfo {
   readonly appHash: Uint8Array;
 }
 
+export type MaybePromise<T> = T | Promise<T>;
+
 export interface Application {
   info(): AppInfo;
-  initChain(req: InitChainRequest): InitChainResponse;
+  initChain(req: InitChainRequest): MaybePromise<InitChainResponse>;
   checkTx(tx: Uint8Array, mode: CheckTxMode): CheckTxResponse;
   /** Proposer: order and filter candidate txs (drop invalid, respect maxTxBytes). */
   prepareProposal(req: PrepareProposalRequest): Uint8Array[];
@@ -198,10 +201,10 @@ export interface Application {
   processProposal(req: BlockRequest): boolean;
   extendVote(req: ExtendVoteRequest): Uint8Array;
   verifyVoteExtension(req: VerifyVoteExtensionRequest): boolean;
-  finalizeBlock(req: BlockRequest): FinalizeBlockResponse;
+  finalizeBlock(req: BlockRequest): MaybePromise<FinalizeBlockResponse>;
   /** Persists the state produced by the last finalizeBlock in one atomic batch. */
   commit(): Promise<CommitResponse>;
-  query(req: QueryRequest): QueryResponse;
+  query(req: QueryRequest): MaybePromise<QueryResponse>;
 }
 
 const VOTE_EXTENSION_DOMAIN = utf8("perpetua/vote-extension/v1");

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { toHex } from "../lib/bytes.js";
+import { decode } from "../lib/cbor.js";
+import { ErrorCode } from "../lib/errors.js";
+import { PerpetuaApp } from "./app.js";
+import { genesis, runBlock, startChain, Trader } from "./testkit.js";
+
+const ALICE = new Trader("alice");
+const BOB = new Trader("bob");
+
+function msgResults(
+  data: Uint8Array,
+): { code: number; log: string; status?: string; orderId?: number }[] {
+  return decode(data) as { code: number; log: string }[];
+}
+
+describe("PerpetuaApp basics", () => {
+  it("ALICE_BIDS_1BTC_AT_50000_BOB_SELLS_INTO_IT: fills, positions, fees and a restart with the same hash", async () => {
+    const chain = await startChain(
+      genesis({
+        accounts: [
+          { address: ALICE.address, collateral: "100000" },
+          { address: BOB.address, collateral: "100000" },
+        ],
+      }),
+    );
+    const bid = ALICE.tx([
+      {
+        kind: "place_order",
+        market: "BTC-USD",
+        side: "buy",
+        type: "limit",
+        price: "50000",
+        size: "1",
+        tif: "gtc",
+        reduceOnly: false,
+        clientId: 1,
+      },
+    ]);
+    expect(chain.app.checkTx(bid, "new").ok).toBe(true);
+    const r1 = await runBlock(chain, [bid]);
+    expect(r1.txResults[0].code).toBe(0);
+    expect(msgResults(r1.txResults[0].data)[0].status).toBe("resting");
+
+    const sell = BOB.tx([
+      {
+        kind: "place_order",
+        market: "BTC-USD",
+        side: "sell",
+        type: "market",
+        size: "1",
+        tif: "ioc",
+        reduceOnly: false,
+        clientId: 1,
+      },
+    ]);
+    const r2 = await runBlock(chain, [sell]);
+    expect(msgResults(r2.txResults[0].data)[0]).toMatchObject({ code: 0, status: "filled" });
+    const ex = chain.app.exchange();
+    const alice = ex.accounts.get(ALICE.address)!;
+    const bob = ex.accounts.get(BOB.address)!;
+    expect(alice.positions[0].sizeLots).toBe(10_000n);
+    expect(bob.positions[0].sizeLots).toBe(-10_000n);
+    // Alice paid 50,000 USDC notional (maker fee 0); Bob received it less a 0.05 % taker fee (25 USDC).
+    expect(alice.quoteBalance).toBe((100_000n - 50_000n) * 1_000_000n);
+    expect(bob.quoteBalance).toBe((100_000n + 50_000n - 25n) * 1_000_000n);
+    expect(ex.feePoolQuantums).toBe(25_000_000n);
+
+    // Restart from the store: same app hash, same accounts.
+    const again = await PerpetuaApp.open(chain.kv);
+    expect(toHex(again.info().appHash)).toBe(toHex(chain.app.info().appHash));
+    expect(again.info().height).toBe(2);
+    expect(again.exchange().accounts.get(ALICE.address)!.positions).toEqual(alice.positions);
+  });
+
+  it("rejects a replayed nonce and a bad signature in checkTx, changing nothing", async () => {
+    const chain = await startChain(
+      genesis({ accounts: [{ address: ALICE.address, collateral: "1000" }] }),
+    );
+    const t = ALICE.tx([{ kind: "faucet", amount: "10" }], 5);
+    expect(chain.app.checkTx(t, "new").ok).toBe(true);
+    expect(chain.app.checkTx(t, "new").code).toBe(ErrorCode.BAD_NONCE);
+    const forged = Uint8Array.from(t);
+    forged[forged.length - 1] ^= 1;
+    expect(chain.app.checkTx(forged, "new").code).toBe(ErrorCode.BAD_SIGNATURE);
+    expect(chain.app.checkTx(new Uint8Array([0xff, 0x00]), "new").code).toBe(ErrorCode.MALFORMED);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The financial invariants of DESIGN.md section 6, checked at the end of every
+ * finalizeBlock. A violation throws InvariantError: the node halts rather than commit.
+ *
+ *  - USDC is conserved: Σ quoteBalance + insurance fund + fee pool + Σ funding pools
+ *    = minted (genesis accounts + genesis insurance fund + faucet);
+ *  - per market: Σ long lots = Σ short lots = open interest ≤ cap (a fill never pushes it
+ *    over; liquidations and deleveraging only reduce it); the funding ledger balances;
+ *  - the insurance fund and the fee pool are never negative;
+ *  - every book is uncrossed and its level totals equal its orders; the order records
+ *    match the book;
+ *  - after the liquidation step, an account with negative equity has no position left in a
+ *    market where it could have been liquidated (it was deleveraged), unless the market's
+ *    oracle is stale or a per-block cap stopped it (`exempt`).
+ */
+import { InvariantError } from "../../lib/errors.js";
+import { fundingLedgerConsistent, fundingPoolQuantums } from "../funding/index.js";
+import type { Exchange } from "./types.js";
+
+export function checkInvariants(ex: Exchange): void {
+  let total = ex.insuranceFundQuantums + ex.feePoolQuantums;
+  if (ex.insuranceFundQuantums < 0n) {
+    throw new InvariantError("insurance_fund_non_negative", `fund is ${ex.insuranceFundQuantums}`);
+  }
+  if (ex.feePoolQuantums < 0n) {
+    throw new InvariantError("fee_pool_non_negative", `fee pool is ${ex.feePoolQuantums}`);
+  }
+  const longs = new Map<string, bigint>();
+  const shorts = new Map<string, bigint>();
+  for (const a of ex.accounts.values()) {
+    total += a.quoteBalance;
+    for (const p of a.positions) {
+      if (p.sizeLots > 0n) longs.set(p.market, (longs.get(p.market) ?? 0n) + p.sizeLots);
+      else shorts.set(p.market, (shorts.get(p.market) ?? 0n) - p.sizeLots);
+    }
+  }
+  for (const id of ex.marketIds) {
+    const m = ex.markets.get(id)!;
+    total += fundingPoolQuantums(m.fundingLedger);
+    const l = longs.get(id) ?? 0n;
+    const s = shorts.get(id) ?? 0n;
+    if (l !== s) throw new InvariantError("long_equals_short", `${id}: longs ${l} != shorts ${s}`);
+    if (l !== m.state.openInterestLots) {
+      throw new InvariantError(
+        "open_interest",
+        `${id}: open interest ${m.state.openInterestLots} != longs ${l}`,
+      );
+    }
+    if (!fundingLedgerConsistent(m.fundingLedger)) {
+      throw new InvariantError("funding_zero_sum", `${id}: funding ledger does not balance`);
+    }
+    m.book.checkInvariants();
+    if (m.book.size() !== m.resting.size) {
+      throw new InvariantError(
+        "order_records",
+        `${id}: book has ${m.book.size()} orders, records ${m.resting.size}`,
+      );
+    }
+  }
+  if (total !== ex.mintedQuantums) {
+    throw new InvariantError(
+      "usdc_conservation",
+      `Σ balances + fund + fees + funding pools = ${total}, minted ${ex.mintedQuantums}`,
+    );
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The storage contract of the authenticated store: an ordered byte-key/byte-value map with
+ * atomic batches. The node implements it over LevelDB (one `db.batch()` per `write`); tests
+ * use `MemoryKvStore`. Nothing above this interface knows which one it talks to.
+ */
+
+/** One atomic change set: every put and delete lands, or none does. */
+export interface KvBatch {
+  puts: [key: Uint8Array, value: Uint8Array][];
+  dels: Uint8Array[];
+}
+
+/**
+ * A key range in byte order. `prefix` selects the keys starting with it and combines with
+ * `gte`/`lt` (both bounds apply). `reverse` walks from the largest key down.
+ */
+export interface KvRange {
+  prefix?: Uint8Array;
+  gte?: Uint8Array;
+  lt?: Uint8Array;
+  reverse?: boolean;
+}
+
+export interface KvStore {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Entries in byte order of their keys; a snapshot as of the call. */
+  iterate(range?: KvRange): AsyncIterable<[key: Uint8Array, value: Uint8Array]>;
+  /**
+   * Applies the batch atomically. A key both put and deleted in one batch ends deleted
+   * (deletes apply after puts; the tree relies on this). A rejected promise means nothing
+   * was written. The store copies what it keeps (LevelDB's batch does): once the promise
+   * settles, the caller reuses the batch's buffers.
+   */
+  write(batch: KvBatch): Promise<void>;
+}
+
+/** The smallest key greater than every key starting with `prefix` (undefined if none). */
+export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
+  const end = prefix.slice();
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] !== 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return undefined;
+}

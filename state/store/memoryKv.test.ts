@@ -1,0 +1,76 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compareBytes, toHex } from "../../lib/bytes.js";
+import { KvWriteRejected, MemoryKvStore } from "./memoryKv.js";
+
+const b = (...xs: number[]) => new Uint8Array(xs);
+
+async function all(it: AsyncIterable<[Uint8Array, Uint8Array]>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const [k] of it) out.push(toHex(k));
+  return out;
+}
+
+describe("MemoryKvStore", () => {
+  it("iterates in byte order whatever the insertion order, across batches and deletes", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            puts: fc.array(fc.uint8Array({ minLength: 1, maxLength: 4 }), { maxLength: 8 }),
+            dels: fc.array(fc.uint8Array({ minLength: 1, maxLength: 4 }), { maxLength: 4 }),
+            iterate: fc.boolean(),
+          }),
+          { maxLength: 10 },
+        ),
+        async (batches) => {
+          const kv = new MemoryKvStore();
+          const model = new Map<string, Uint8Array>();
+          for (const batch of batches) {
+            await kv.write({ puts: batch.puts.map((k) => [k, k]), dels: batch.dels });
+            for (const k of batch.puts) model.set(toHex(k), k);
+            for (const k of batch.dels) model.delete(toHex(k));
+            if (batch.iterate) {
+              const expected = [...model.values()].sort(compareBytes).map(toHex);
+              expect(await all(kv.iterate())).toEqual(expected);
+            }
+          }
+          const expected = [...model.values()].sort(compareBytes).map(toHex);
+          expect(await all(kv.iterate())).toEqual(expected);
+          expect(kv.size).toBe(model.size);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("selects ranges by prefix and bounds, forwards and reversed", async () => {
+    const kv = new MemoryKvStore();
+    const keys = [b(1), b(1, 0), b(1, 0xff), b(1, 0xff, 0xff), b(2), b(0xff), b(0xff, 0xff)];
+    await kv.write({ puts: keys.map((k) => [k, k]), dels: [] });
+    expect(await all(kv.iterate({ prefix: b(1) }))).toEqual(["01", "0100", "01ff", "01ffff"]);
+    expect(await all(kv.iterate({ prefix: b(0xff) }))).toEqual(["ff", "ffff"]);
+    expect(await all(kv.iterate({ gte: b(1, 0xff), lt: b(0xff) }))).toEqual([
+      "01ff",
+      "01ffff",
+      "02",
+    ]);
+    expect(await all(kv.iterate({ prefix: b(1), gte: b(1, 1), reverse: true }))).toEqual([
+      "01ffff",
+      "01ff",
+    ]);
+  });
+
+  it("a rejected write leaves nothing behind", async () => {
+    const kv = new MemoryKvStore();
+    await kv.write({ puts: [[b(1), b(1)]], dels: [] });
+    kv.failNextWrites(1);
+    await expect(kv.write({ puts: [[b(2), b(2)]], dels: [b(1)] })).rejects.toBeInstanceOf(
+      KvWriteRejected,
+    );
+    expect(await kv.get(b(1))).toEqual(b(1));
+    expect(await kv.get(b(2))).toBeUndefined();
+    await kv.write({ puts: [[b(2), b(2)]], dels: [] });
+    expect(await all(kv.iterate())).toEqual(["01", "02"]);
+  });
+});

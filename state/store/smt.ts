@@ -1,0 +1,631 @@
+/**
+ * The authenticated map behind the app hash: a 16-ary Merkle radix tree over
+ * keyHash = sha256(key), with the hashing rules of proof.ts.
+ *
+ * Updates come in batches, one per commit: the dirty keys sorted by keyHash, so that the
+ * keys of every subtree form one contiguous run. One recursive pass rebuilds only the
+ * subtrees that hold dirty keys, hashing each touched node exactly once, so a commit of k
+ * keys into n costs about 3k + k·(log16(n) − log16(k)) + k/15 hashes (docs/state.md).
+ *
+ * The tree is functional: a batch builds new nodes and shares untouched subtrees with the
+ * committed tree, so until `adopt` the committed tree (and its proofs) are unchanged, and a
+ * failed write of the batch loses nothing (`discard` frees the new nodes). Nodes live in a
+ * NodePool (nodePool.ts), not as JavaScript objects.
+ *
+ * Storage keeps the latest version only. An internal node is stored under its position
+ * (`prefix || depth || nibble path`), so a commit overwrites the nodes it changed and
+ * deletes those that vanished; leaves are stored inside their parent's record (they have
+ * no record of their own, so moving a leaf up or down writes nothing extra, and a million
+ * keys make ~110k records, not 1.1M). Encodings:
+ *   internal: 0x01 || bitmap (u16 BE) || child hashes
+ *                  || keyHash || valueHash of each leaf child, in nibble order || leafMask (u16 BE)
+ *   root leaf (a tree of one key, at depth 0 only): 0x00 || keyHash || valueHash
+ * The first 3 + 32·children bytes of an internal node are its hash preimage, and a leaf
+ * record is its own, so a node is encoded and hashed in one buffer. Internal nodes are
+ * loaded lazily and checked against the hash their parent recorded.
+ */
+import { compareBytes, equalBytes } from "../../lib/bytes.js";
+import { InvariantError } from "../../lib/errors.js";
+import { sha256 } from "../../lib/hash.js";
+import { EMPTY_REF, NodePool, type Ref } from "./nodePool.js";
+import {
+  EMPTY_ROOT,
+  HASH_BYTES,
+  nibbleAt,
+  type Proof,
+  type ProofNode,
+  popcount16,
+} from "./proof.js";
+
+/** The read side of the KvStore, all the tree needs to load nodes. */
+export interface NodeReader {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+}
+
+/** One dirty key: its new value hash, or undefined to delete it. */
+export interface TreeOp {
+  keyHash: Uint8Array;
+  valueHash: Uint8Array | undefined;
+}
+
+/** A batch applied in memory but not yet adopted: the node writes to persist with it. */
+export interface PreparedUpdate {
+  readonly base: Ref;
+  readonly root: Ref;
+  readonly rootHash: Uint8Array;
+  readonly puts: [Uint8Array, Uint8Array][];
+  readonly dels: Uint8Array[];
+  readonly created: Ref[];
+  readonly replaced: Ref[];
+  /** The buffers the encoded nodes live in, reused once the update is adopted or discarded. */
+  readonly chunks: Uint8Array[];
+}
+
+interface Missing {
+  ref: Ref;
+  key: Uint8Array;
+}
+
+/**
+ * The writes of one pass, in recursion order. A position is put at most once; it may be
+ * put and then deleted (a changed child that its parent then pulls up), never deleted and
+ * then put, so "deletes after puts" (the KvStore batch rule) gives the final state.
+ */
+interface Pass {
+  puts: [Uint8Array, Uint8Array][];
+  dels: Uint8Array[];
+  created: Ref[];
+  replaced: Ref[];
+  missing: Missing[];
+  chunks: Uint8Array[];
+  chunk: Uint8Array;
+  chunk32: Int32Array;
+  chunkOff: number;
+  /** Offset in `chunk` of the last reserved record. */
+  start: number;
+}
+
+const LEAF_BYTES = 1 + 2 * HASH_BYTES;
+const CHUNK_BYTES = 1 << 18;
+const LEAF_TAG = 0x00;
+const INTERNAL_TAG = 0x01;
+
+function corrupt(message: string): never {
+  throw new InvariantError("state_tree_node", message);
+}
+
+export class SparseMerkleTree {
+  private readonly pool = new NodePool();
+  private root: Ref = EMPTY_REF;
+  /** False while every node is in memory (a tree built here): no stub to look for. */
+  private mayHaveStubs = false;
+  /** Child refs of the node being rebuilt at each depth (recursion uses one row per depth). */
+  private readonly rows = new Int32Array(16 * 66);
+  private readonly leafScratch = new Uint8Array(LEAF_BYTES);
+  /**
+   * Encoding buffers of finished updates. The KvStore copies what it keeps (kv.ts), so a
+   * commit's ~20 MB of node encodings need not be allocated (and zeroed, and collected)
+   * afresh every block.
+   */
+  private readonly spareChunks: Uint8Array[] = [];
+
+  private constructor(
+    private readonly kv: NodeReader,
+    private readonly prefix: Uint8Array,
+  ) {}
+
+  static empty(kv: NodeReader, prefix: Uint8Array): SparseMerkleTree {
+    return new SparseMerkleTree(kv, prefix);
+  }
+
+  /** Reopens the tree whose root hash was committed; loads only the root node. */
+  static async open(
+    kv: NodeReader,
+    prefix: Uint8Array,
+    rootHash: Uint8Array,
+  ): Promise<SparseMerkleTree> {
+    const tree = new SparseMerkleTree(kv, prefix);
+    if (equalBytes(rootHash, EMPTY_ROOT)) return tree;
+    tree.mayHaveStubs = true;
+    const key = tree.nodeKey(EMPTY_ROOT, 0, 0);
+    const bytes = await kv.get(key);
+    if (bytes === undefined) corrupt("the root node is missing");
+    const pool = tree.pool;
+    const ref = bytes[0] === LEAF_TAG ? -pool.allocLeaf() : pool.allocInternal();
+    const hashes = ref > 0 ? pool.internalHash : pool.leafHash;
+    const o = HASH_BYTES * (ref > 0 ? ref : -ref);
+    for (let i = 0; i < HASH_BYTES; i++) hashes[o + i] = rootHash[i];
+    tree.markStub(ref);
+    tree.decodeInto(ref, bytes);
+    tree.root = ref;
+    return tree;
+  }
+
+  rootHash(): Uint8Array {
+    return this.root === EMPTY_REF ? EMPTY_ROOT : this.pool.hashOf(this.root);
+  }
+
+  /** Live nodes in memory (tests, metrics). */
+  nodeCounts(): { internal: number; leaves: number } {
+    return { internal: this.pool.internalCount, leaves: this.pool.leafCount };
+  }
+
+  /**
+   * Applies `ops` (sorted by keyHash, no duplicates) to a new version of the tree, loading
+   * the nodes it needs, without changing the committed one.
+   */
+  async prepare(ops: readonly TreeOp[]): Promise<PreparedUpdate> {
+    for (let i = 1; i < ops.length; i++) {
+      if (compareBytes(ops[i - 1].keyHash, ops[i].keyHash) >= 0) {
+        throw new InvariantError("state_tree_batch", "ops must be sorted by keyHash, unique");
+      }
+    }
+    const base = this.root;
+    // Load every stored node on the dirty paths first, level by level in parallel.
+    while (this.mayHaveStubs) {
+      const stubs: Missing[] = [];
+      this.collectStubs(this.root, 0, ops, 0, ops.length, stubs);
+      if (stubs.length === 0) break;
+      await this.loadAll(stubs);
+    }
+    // A pass may still meet a stub where a deletion pulls a sibling leaf up; load and redo.
+    for (;;) {
+      const pass: Pass = {
+        puts: [],
+        dels: [],
+        created: [],
+        replaced: [],
+        missing: [],
+        chunks: [],
+        chunk: new Uint8Array(0),
+        chunk32: new Int32Array(0),
+        chunkOff: 0,
+        start: 0,
+      };
+      const root = ops.length === 0 ? base : this.upd(base, 0, ops, 0, ops.length, pass);
+      if (pass.missing.length > 0) {
+        for (const ref of pass.created) this.pool.free(ref);
+        for (const c of pass.chunks) this.spareChunks.push(c);
+        await this.loadAll(pass.missing);
+        continue;
+      }
+      return {
+        base,
+        root,
+        rootHash: root === EMPTY_REF ? EMPTY_ROOT : this.pool.hashOf(root),
+        puts: pass.puts,
+        dels: pass.dels,
+        created: pass.created,
+        replaced: pass.replaced,
+        chunks: pass.chunks,
+      };
+    }
+  }
+
+  /** Makes a prepared version the committed one, once its writes are durable. */
+  adopt(update: PreparedUpdate): void {
+    if (update.base !== this.root) {
+      throw new InvariantError("state_tree_batch", "adopting an update prepared on another root");
+    }
+    this.root = update.root;
+    for (const ref of update.replaced) this.pool.free(ref);
+    for (const c of update.chunks) this.spareChunks.push(c);
+  }
+
+  /** Forgets a prepared version whose writes failed. */
+  discard(update: PreparedUpdate): void {
+    for (const ref of update.created) this.pool.free(ref);
+    for (const c of update.chunks) this.spareChunks.push(c);
+  }
+
+  /**
+   * The proof for keyHash against the committed root. `found` tells whether the key is
+   * present (its value is then the one the caller must pair with the proof).
+   */
+  async prove(keyHash: Uint8Array): Promise<{ proof: Proof; found: boolean }> {
+    const path: ProofNode[] = [];
+    const pool = this.pool;
+    let ref = this.root;
+    for (let depth = 0; ; ) {
+      if (ref === EMPTY_REF) return { proof: { path }, found: false };
+      if (!pool.isLoaded(ref)) {
+        await this.loadAll([{ ref, key: this.nodeKey(keyHash, 0, depth) }]);
+        continue;
+      }
+      if (ref < 0) {
+        const o = 2 * HASH_BYTES * -ref;
+        const kh = pool.leafData.slice(o, o + HASH_BYTES);
+        if (equalBytes(kh, keyHash)) return { proof: { path }, found: true };
+        const valueHash = pool.leafData.slice(o + HASH_BYTES, o + 2 * HASH_BYTES);
+        return { proof: { path, leaf: { keyHash: kh, valueHash } }, found: false };
+      }
+      const n = nibbleAt(keyHash, depth);
+      let bitmap = 0;
+      const siblings: Uint8Array[] = [];
+      for (let c = 0; c < 16; c++) {
+        const child = pool.children[16 * ref + c];
+        if (child === EMPTY_REF) continue;
+        bitmap |= 1 << c;
+        if (c !== n) siblings.push(pool.hashOf(child));
+      }
+      path.push({ bitmap, siblings });
+      ref = pool.children[16 * ref + n];
+      depth++;
+    }
+  }
+
+  // ---- storage keys ----
+
+  /** prefix || depth || the first `depth` nibbles of bytes[off..] (odd tail nibble zeroed). */
+  private nodeKey(bytes: Uint8Array, off: number, depth: number): Uint8Array {
+    const prefix = this.prefix;
+    const p = prefix.length;
+    const nb = (depth + 1) >>> 1;
+    const out = new Uint8Array(p + 1 + nb);
+    for (let i = 0; i < p; i++) out[i] = prefix[i];
+    out[p] = depth;
+    for (let i = 0; i < nb; i++) out[p + 1 + i] = bytes[off + i];
+    if ((depth & 1) === 1) out[p + nb] &= 0xf0;
+    return out;
+  }
+
+  // ---- loading ----
+
+  private markStub(ref: Ref): void {
+    if (ref > 0) this.pool.internalLoaded[ref] = 0;
+    else this.pool.leafLoaded[-ref] = 0;
+  }
+
+  private async loadAll(missing: Missing[]): Promise<void> {
+    const all = await Promise.all(missing.map((m) => this.kv.get(m.key)));
+    missing.forEach((m, i) => {
+      const bytes = all[i];
+      if (bytes === undefined) corrupt("a node the tree refers to is missing");
+      if (!this.pool.isLoaded(m.ref)) this.decodeInto(m.ref, bytes);
+    });
+  }
+
+  /** Fills stub `ref` from its stored bytes after checking them against its known hash. */
+  private decodeInto(ref: Ref, bytes: Uint8Array): void {
+    const pool = this.pool;
+    if (ref < 0) {
+      if (bytes.length !== LEAF_BYTES || bytes[0] !== LEAF_TAG) corrupt("expected a leaf");
+      this.checkHash(pool.leafHash, HASH_BYTES * -ref, sha256(bytes));
+      const o = 2 * HASH_BYTES * -ref;
+      for (let i = 0; i < 2 * HASH_BYTES; i++) pool.leafData[o + i] = bytes[1 + i];
+      pool.leafLoaded[-ref] = 1;
+      return;
+    }
+    if (bytes.length < 5 || bytes[0] !== INTERNAL_TAG) corrupt("expected an internal node");
+    const bitmap = (bytes[1] << 8) | bytes[2];
+    const end = 3 + HASH_BYTES * popcount16(bitmap);
+    const last = bytes.length - 2;
+    const leafMask = (bytes[last] << 8) | bytes[last + 1];
+    if (last !== end + 2 * HASH_BYTES * popcount16(leafMask) || (leafMask & ~bitmap) !== 0) {
+      corrupt("internal node length or leaf mask does not match its bitmap");
+    }
+    this.checkHash(pool.internalHash, HASH_BYTES * ref, sha256(bytes.subarray(0, end)));
+    let off = 3;
+    let leafOff = end;
+    const s = this.leafScratch;
+    for (let n = 0; n < 16; n++) {
+      let child = EMPTY_REF;
+      if ((bitmap >>> n) & 1) {
+        if ((leafMask >>> n) & 1) {
+          // Leaves come with their parent: check each against the hash the parent holds.
+          child = -pool.allocLeaf();
+          const o = 2 * HASH_BYTES * -child;
+          s[0] = LEAF_TAG;
+          for (let i = 0; i < 2 * HASH_BYTES; i++) {
+            s[1 + i] = bytes[leafOff + i];
+            pool.leafData[o + i] = bytes[leafOff + i];
+          }
+          leafOff += 2 * HASH_BYTES;
+          const h = sha256(s);
+          for (let i = 0; i < HASH_BYTES; i++) {
+            if (h[i] !== bytes[off + i]) corrupt("stored leaf does not match its parent's hash");
+            pool.leafHash[HASH_BYTES * -child + i] = h[i];
+          }
+        } else {
+          child = pool.allocInternal();
+          const o = HASH_BYTES * child;
+          for (let i = 0; i < HASH_BYTES; i++) pool.internalHash[o + i] = bytes[off + i];
+          this.markStub(child);
+        }
+        off += HASH_BYTES;
+      }
+      // Read pool.children after the allocations above: they may have grown it.
+      pool.children[16 * ref + n] = child;
+    }
+    pool.internalLoaded[ref] = 1;
+  }
+
+  private checkHash(hashes: Uint8Array, o: number, actual: Uint8Array): void {
+    for (let i = 0; i < HASH_BYTES; i++) {
+      if (hashes[o + i] !== actual[i]) corrupt("stored node does not match its parent's hash");
+    }
+  }
+
+  private collectStubs(
+    ref: Ref,
+    depth: number,
+    ops: readonly TreeOp[],
+    lo: number,
+    hi: number,
+    out: Missing[],
+  ): void {
+    if (ref === EMPTY_REF) return;
+    if (!this.pool.isLoaded(ref)) {
+      out.push({ ref, key: this.nodeKey(ops[lo].keyHash, 0, depth) });
+      return;
+    }
+    if (ref < 0) return;
+    for (let i = lo; i < hi; ) {
+      const n = nibbleAt(ops[i].keyHash, depth);
+      let j = i + 1;
+      while (j < hi && nibbleAt(ops[j].keyHash, depth) === n) j++;
+      this.collectStubs(this.pool.children[16 * ref + n], depth + 1, ops, i, j, out);
+      i = j;
+    }
+  }
+
+  // ---- writing ----
+
+  /**
+   * A record of `size` bytes in the pass's current buffer, starting at an offset ≡ 1 mod 4
+   * so that the hashes after the 3-byte header are word-aligned (copied as Int32s).
+   */
+  private reserve(pass: Pass, size: number): Uint8Array {
+    let start = ((pass.chunkOff + 2) & ~3) + 1;
+    if (start + size > pass.chunk.length) {
+      // One buffer per 256 KiB of nodes rather than one per node: far fewer allocations.
+      pass.chunk = this.spareChunks.pop() ?? new Uint8Array(CHUNK_BYTES);
+      pass.chunk32 = new Int32Array(pass.chunk.buffer);
+      pass.chunks.push(pass.chunk);
+      start = 1;
+    }
+    pass.start = start;
+    pass.chunkOff = start + size;
+    return pass.chunk.subarray(start, start + size);
+  }
+
+  private newLeaf(keyHash: Uint8Array, valueHash: Uint8Array, pass: Pass): Ref {
+    const pool = this.pool;
+    const id = pool.allocLeaf();
+    const s = this.leafScratch;
+    s[0] = LEAF_TAG;
+    const o = 2 * HASH_BYTES * id;
+    for (let i = 0; i < HASH_BYTES; i++) {
+      s[1 + i] = keyHash[i];
+      s[1 + HASH_BYTES + i] = valueHash[i];
+      pool.leafData[o + i] = keyHash[i];
+      pool.leafData[o + HASH_BYTES + i] = valueHash[i];
+    }
+    const h = sha256(s);
+    const ho = HASH_BYTES * id;
+    for (let i = 0; i < HASH_BYTES; i++) pool.leafHash[ho + i] = h[i];
+    pass.created.push(-id);
+    return -id;
+  }
+
+  /** The record of a root that is a single leaf (other leaves live in their parent). */
+  private emitRootLeaf(pass: Pass, ref: Ref, key: Uint8Array): void {
+    const out = this.reserve(pass, LEAF_BYTES);
+    const data = this.pool.leafData;
+    const o = 2 * HASH_BYTES * -ref;
+    out[0] = LEAF_TAG;
+    for (let i = 0; i < 2 * HASH_BYTES; i++) out[1 + i] = data[o + i];
+    pass.puts.push([key, out]);
+  }
+
+  /** A new internal node with the children in rows[row..row+16): encoded, hashed, emitted. */
+  private newInternal(pass: Pass, row: number, key: Uint8Array): Ref {
+    const pool = this.pool;
+    const rows = this.rows;
+    let count = 0;
+    let leaves = 0;
+    for (let n = 0; n < 16; n++) {
+      const c = rows[row + n];
+      if (c !== EMPTY_REF) count++;
+      if (c < 0) leaves++;
+    }
+    const size = 5 + HASH_BYTES * count + 2 * HASH_BYTES * leaves;
+    const out = this.reserve(pass, size);
+    // Word copies: the record starts at ≡ 1 mod 4, so hashes and leaf data are aligned.
+    const w32 = pass.chunk32;
+    let w = (pass.start + 3) >>> 2;
+    const ih32 = pool.internalHash32;
+    const lh32 = pool.leafHash32;
+    let bitmap = 0;
+    let leafMask = 0;
+    for (let n = 0; n < 16; n++) {
+      const c = rows[row + n];
+      if (c === EMPTY_REF) continue;
+      bitmap |= 1 << n;
+      if (c < 0) {
+        leafMask |= 1 << n;
+        const o = 8 * -c;
+        for (let i = 0; i < 8; i++) w32[w + i] = lh32[o + i];
+      } else {
+        const o = 8 * c;
+        for (let i = 0; i < 8; i++) w32[w + i] = ih32[o + i];
+      }
+      w += 8;
+    }
+    const ld32 = pool.leafData32;
+    for (let n = 0; n < 16; n++) {
+      const c = rows[row + n];
+      if (c >= 0) continue;
+      const o = 16 * -c;
+      for (let i = 0; i < 16; i++) w32[w + i] = ld32[o + i];
+      w += 16;
+    }
+    out[0] = INTERNAL_TAG;
+    out[1] = bitmap >>> 8;
+    out[2] = bitmap & 0xff;
+    out[size - 2] = leafMask >>> 8;
+    out[size - 1] = leafMask & 0xff;
+    const h = sha256(out.subarray(0, 3 + HASH_BYTES * count));
+    const id = pool.allocInternal();
+    const ho = HASH_BYTES * id;
+    const ih = pool.internalHash;
+    for (let i = 0; i < HASH_BYTES; i++) ih[ho + i] = h[i];
+    const ch = pool.children;
+    for (let n = 0; n < 16; n++) ch[16 * id + n] = rows[row + n];
+    pass.created.push(id);
+    pass.puts.push([key, out]);
+    return id;
+  }
+
+  // ---- the batch update ----
+
+  /** The new version of the subtree `ref` at `depth` after ops[lo, hi). */
+  private upd(
+    ref: Ref,
+    depth: number,
+    ops: readonly TreeOp[],
+    lo: number,
+    hi: number,
+    pass: Pass,
+  ): Ref {
+    const pool = this.pool;
+    if (ref === EMPTY_REF) {
+      const entries: Ref[] = [];
+      for (let i = lo; i < hi; i++) {
+        const vh = ops[i].valueHash;
+        if (vh !== undefined) entries.push(this.newLeaf(ops[i].keyHash, vh, pass));
+      }
+      return this.build(depth, entries, 0, entries.length, pass);
+    }
+    if (!pool.isLoaded(ref)) {
+      pass.missing.push({ ref, key: this.nodeKey(ops[lo].keyHash, 0, depth) });
+      return ref;
+    }
+    if (ref < 0) return this.updLeaf(ref, depth, ops, lo, hi, pass);
+
+    const rows = this.rows;
+    const row = 16 * depth;
+    for (let n = 0; n < 16; n++) rows[row + n] = pool.children[16 * ref + n];
+    let changed = false;
+    for (let i = lo; i < hi; ) {
+      const n = nibbleAt(ops[i].keyHash, depth);
+      let j = i + 1;
+      while (j < hi && nibbleAt(ops[j].keyHash, depth) === n) j++;
+      const old = rows[row + n];
+      const c = this.upd(old, depth + 1, ops, i, j, pass);
+      if (c !== old) {
+        rows[row + n] = c;
+        changed = true;
+      }
+      i = j;
+    }
+    if (!changed) return ref; // only deletions of absent keys reached here
+    pass.replaced.push(ref);
+    let count = 0;
+    let only = 0;
+    for (let n = 0; n < 16; n++) {
+      if (rows[row + n] !== EMPTY_REF) {
+        count++;
+        only = n;
+      }
+    }
+    const key = this.nodeKey(ops[lo].keyHash, 0, depth);
+    if (count === 0) {
+      pass.dels.push(key);
+      return EMPTY_REF;
+    }
+    const single = rows[row + only];
+    if (count === 1 && single < 0) {
+      // A subtree with one key is that key's leaf, one level up: this node's record goes,
+      // and the parent (rewritten, as its child changed) carries the leaf.
+      if (depth === 0) this.emitRootLeaf(pass, single, key);
+      else pass.dels.push(key);
+      return single;
+    }
+    return this.newInternal(pass, row, key);
+  }
+
+  private updLeaf(
+    ref: Ref,
+    depth: number,
+    ops: readonly TreeOp[],
+    lo: number,
+    hi: number,
+    pass: Pass,
+  ): Ref {
+    const data = this.pool.leafData;
+    const o = 2 * HASH_BYTES * -ref;
+    // Merge the resident leaf into the sorted ops, as an untouched entry unless an op names it.
+    const entries: Ref[] = [];
+    let placed = false;
+    for (let i = lo; i < hi; i++) {
+      const op = ops[i];
+      const c = placed ? 1 : compareAt(op.keyHash, data, o);
+      if (c > 0 && !placed) {
+        entries.push(ref);
+        placed = true;
+      }
+      if (c === 0) {
+        placed = true;
+        const vh = op.valueHash;
+        if (vh !== undefined && equalAt(vh, data, o + HASH_BYTES)) {
+          entries.push(ref);
+          continue;
+        }
+        pass.replaced.push(ref);
+        if (vh !== undefined) entries.push(this.newLeaf(op.keyHash, vh, pass));
+      } else if (op.valueHash !== undefined) {
+        entries.push(this.newLeaf(op.keyHash, op.valueHash, pass));
+      }
+    }
+    if (!placed) entries.push(ref);
+    if (entries.length === 1 && entries[0] === ref) return ref;
+    if (entries.length === 0) {
+      if (depth === 0) pass.dels.push(this.nodeKey(data, o, 0));
+      return EMPTY_REF;
+    }
+    return this.build(depth, entries, 0, entries.length, pass);
+  }
+
+  /** The canonical subtree at `depth` holding leaves entries[lo, hi) (sorted by keyHash). */
+  private build(depth: number, entries: Ref[], lo: number, hi: number, pass: Pass): Ref {
+    if (lo === hi) return EMPTY_REF;
+    const data = this.pool.leafData;
+    const first = 2 * HASH_BYTES * -entries[lo];
+    const key = this.nodeKey(data, first, depth);
+    if (hi - lo === 1) {
+      if (depth === 0) this.emitRootLeaf(pass, entries[lo], key);
+      return entries[lo];
+    }
+    const kids: Ref[] = new Array(16).fill(EMPTY_REF);
+    for (let i = lo; i < hi; ) {
+      const n = nibbleOfLeaf(this.pool.leafData, entries[i], depth);
+      let j = i + 1;
+      while (j < hi && nibbleOfLeaf(this.pool.leafData, entries[j], depth) === n) j++;
+      kids[n] = this.build(depth + 1, entries, i, j, pass);
+      i = j;
+    }
+    const row = 16 * depth;
+    for (let n = 0; n < 16; n++) this.rows[row + n] = kids[n];
+    return this.newInternal(pass, row, key);
+  }
+}
+
+function nibbleOfLeaf(data: Uint8Array, ref: Ref, depth: number): number {
+  const b = data[2 * HASH_BYTES * -ref + (depth >>> 1)];
+  return (depth & 1) === 0 ? b >>> 4 : b & 0x0f;
+}
+
+/** compareBytes(a, data[o .. o+32)) for 32-byte a. */
+function compareAt(a: Uint8Array, data: Uint8Array, o: number): number {
+  for (let i = 0; i < HASH_BYTES; i++) {
+    const d = a[i] - data[o + i];
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function equalAt(a: Uint8Array, data: Uint8Array, o: number): boolean {
+  for (let i = 0; i < HASH_BYTES; i++) if (a[i] !== data[o + i]) return false;
+  return true;
+}

@@ -1,0 +1,225 @@
+/**
+ * The authenticated store the application writes its state to.
+ *
+ * During a block the state machine stages `set`/`delete` in a write buffer (reads see the
+ * buffer first); `commit()` hashes the dirty keys, updates the tree once from them sorted
+ * by keyHash, and writes values, tree nodes and the version record to the KvStore in one
+ * atomic batch. Only when that batch is durable does the new root become the committed
+ * one: if the write is rejected (a crash, a full disk) the store still serves the previous
+ * version, and the dirty keys stay staged.
+ *
+ * Key space of the KvStore (buckets never reused, as Lodestar's):
+ *   0x01 || key                    value of a state key (opaque bytes, canonical CBOR by convention)
+ *   0x02 || depth || nibble path   tree node (smt.ts), latest version only
+ *   0x03 || "head"                 CBOR [version, root]
+ */
+import { compareBytes, concatBytes, utf8 } from "../../lib/bytes.js";
+import { decodeTrusted, encode } from "../../lib/cbor.js";
+import { InvariantError } from "../../lib/errors.js";
+import { keyString } from "./keyString.js";
+import type { KvBatch, KvStore } from "./kv.js";
+import { HASH_BYTES, keyHashOf, type Proof, valueHashOf } from "./proof.js";
+import { type PreparedUpdate, SparseMerkleTree, type TreeOp } from "./smt.js";
+
+export const BUCKET_VALUES = new Uint8Array([0x01]);
+export const BUCKET_TREE = new Uint8Array([0x02]);
+export const HEAD_KEY = concatBytes(new Uint8Array([0x03]), utf8("head"));
+
+/** State keys are short structured byte strings; the bound keeps proofs and batches sane. */
+export const MAX_KEY_BYTES = 1024;
+
+interface Staged {
+  key: Uint8Array;
+  value: Uint8Array | null;
+}
+
+export interface CommitResult {
+  root: Uint8Array;
+  version: number;
+}
+
+export interface ProvenValue {
+  /** The committed value, or undefined if the key is absent (the proof then shows it). */
+  value: Uint8Array | undefined;
+  proof: Proof;
+  root: Uint8Array;
+  version: number;
+}
+
+function checkKey(key: Uint8Array): void {
+  if (!(key instanceof Uint8Array) || key.length === 0 || key.length > MAX_KEY_BYTES) {
+    throw new TypeError(`state key must be 1..${MAX_KEY_BYTES} bytes`);
+  }
+}
+
+export class AuthenticatedStore {
+  private buffer = new Map<string, Staged>();
+  /** Serialises commit and prove: a proof must read nodes and value of one version. */
+  private lock: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly kv: KvStore,
+    private readonly tree: SparseMerkleTree,
+    private committedVersion: number,
+  ) {}
+
+  /** Opens the store at its last committed version (version 0 and the empty root if new). */
+  static async open(kv: KvStore): Promise<AuthenticatedStore> {
+    const head = await kv.get(HEAD_KEY);
+    if (head === undefined) {
+      return new AuthenticatedStore(kv, SparseMerkleTree.empty(kv, BUCKET_TREE), 0);
+    }
+    const rec = decodeTrusted(head);
+    if (
+      !Array.isArray(rec) ||
+      rec.length !== 2 ||
+      !Number.isSafeInteger(rec[0]) ||
+      !(rec[1] instanceof Uint8Array) ||
+      rec[1].length !== HASH_BYTES
+    ) {
+      throw new InvariantError("state_store_head", "malformed head record");
+    }
+    const tree = await SparseMerkleTree.open(kv, BUCKET_TREE, rec[1]);
+    return new AuthenticatedStore(kv, tree, rec[0] as number);
+  }
+
+  /** The app hash of the last commit. */
+  root(): Uint8Array {
+    return this.tree.rootHash();
+  }
+
+  version(): number {
+    return this.committedVersion;
+  }
+
+  /** Number of keys staged since the last commit. */
+  pendingCount(): number {
+    return this.buffer.size;
+  }
+
+  /** The value as the current block sees it: staged changes first, then the last commit. */
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    checkKey(key);
+    const staged = this.buffer.get(keyString(key));
+    if (staged !== undefined) return staged.value ?? undefined;
+    return this.kv.get(concatBytes(BUCKET_VALUES, key));
+  }
+
+  /** The value of the last commit, ignoring staged changes. */
+  async getCommitted(key: Uint8Array): Promise<Uint8Array | undefined> {
+    checkKey(key);
+    return this.kv.get(concatBytes(BUCKET_VALUES, key));
+  }
+
+  /** Stages a value; the store keeps the buffer, so the caller must not mutate it later. */
+  set(key: Uint8Array, value: Uint8Array): void {
+    checkKey(key);
+    if (!(value instanceof Uint8Array)) throw new TypeError("state value must be bytes");
+    this.buffer.set(keyString(key), { key, value });
+  }
+
+  delete(key: Uint8Array): void {
+    checkKey(key);
+    this.buffer.set(keyString(key), { key, value: null });
+  }
+
+  /** Drops every staged change (a block that is not committed). */
+  discard(): void {
+    this.buffer.clear();
+  }
+
+  /**
+   * Committed entries whose keys start with `prefix`, in key order (staged changes are not
+   * seen). For the node to rebuild in-memory indexes at startup.
+   */
+  async *entries(prefix: Uint8Array = new Uint8Array(0)): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const skip = BUCKET_VALUES.length;
+    for await (const [k, v] of this.kv.iterate({ prefix: concatBytes(BUCKET_VALUES, prefix) })) {
+      yield [k.subarray(skip), v];
+    }
+  }
+
+  /**
+   * Commits the staged changes as `version` (default: the next one) in one atomic KvStore
+   * batch and returns the new app hash. Committing with nothing staged still advances the
+   * version (a block with no state change) and keeps the root.
+   *
+   * `extra` puts and deletes join the same batch: the node's block, results and indexes,
+   * persisted atomically with the state. Their keys must not start with 0x01..0x03.
+   */
+  commit(version = this.committedVersion + 1, extra?: KvBatch): Promise<CommitResult> {
+    if (extra !== undefined) {
+      for (const k of [...extra.puts.map((p) => p[0]), ...extra.dels]) {
+        if (k.length === 0 || (k[0] >= 0x01 && k[0] <= 0x03)) {
+          throw new TypeError("extra batch keys must not use the store's buckets 0x01..0x03");
+        }
+      }
+    }
+    return this.exclusive(() => this.commitNow(version, extra));
+  }
+
+  /** A proof of `key` (present or absent) against the committed root. */
+  prove(key: Uint8Array): Promise<ProvenValue> {
+    checkKey(key);
+    return this.exclusive(async () => {
+      const kh = keyHashOf(key);
+      const { proof, found } = await this.tree.prove(kh);
+      const value = found ? await this.kv.get(concatBytes(BUCKET_VALUES, key)) : undefined;
+      if (found && value === undefined) {
+        throw new InvariantError("state_store_value", "a key in the tree has no stored value");
+      }
+      return { value, proof, root: this.tree.rootHash(), version: this.committedVersion };
+    });
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitNow(version: number, extra: KvBatch | undefined): Promise<CommitResult> {
+    if (!Number.isSafeInteger(version) || version <= this.committedVersion) {
+      throw new InvariantError(
+        "state_store_version",
+        `commit version ${version} must exceed ${this.committedVersion}`,
+      );
+    }
+    const dirty = this.buffer;
+    this.buffer = new Map();
+    let update: PreparedUpdate | undefined;
+    try {
+      const staged = [...dirty.values()];
+      const ops: (TreeOp & { s: Staged })[] = staged.map((s) => ({
+        keyHash: keyHashOf(s.key),
+        valueHash: s.value === null ? undefined : valueHashOf(s.value),
+        s,
+      }));
+      // Sorting by keyHash puts every subtree's keys in one run: the tree's batch order.
+      ops.sort((a, b) => compareBytes(a.keyHash, b.keyHash));
+      update = await this.tree.prepare(ops);
+      const puts = update.puts;
+      const dels = update.dels;
+      for (const { key, value } of staged) {
+        const k = concatBytes(BUCKET_VALUES, key);
+        if (value === null) dels.push(k);
+        else puts.push([k, value]);
+      }
+      puts.push([HEAD_KEY, encode([version, update.rootHash])]);
+      if (extra !== undefined) {
+        for (const p of extra.puts) puts.push(p);
+        for (const d of extra.dels) dels.push(d);
+      }
+      await this.kv.write({ puts, dels });
+      this.tree.adopt(update);
+      this.committedVersion = version;
+      return { root: update.rootHash, version };
+    } catch (e) {
+      if (update !== undefined) this.tree.discard(update);
+      // Nothing was persisted: stage the changes again, under any made since.
+      for (const [k, s] of this.buffer) dirty.set(k, s);
+      this.buffer = dirty;
+      throw e;
+    }
+  }
+}
