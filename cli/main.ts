@@ -1,0 +1,49 @@
+/**
+ * The `perpetua` command. One folder per command (cli/<name>/index.ts exporting `run`).
+ * A user error prints one line (no stack) and exits 1.
+ */
+import "../node/p2p/polyfill.js";
+import { PerpetuaError } from "../lib/errors.js";
+import { ConfigError } from "../node/config/index.js";
+import { CliError, parseArgs } from "./args.js";
+
+const COMMANDS: Record<
+  string,
+  () => Promise<{ run: (a: ReturnType<typeof parseArgs>) => Promise<void> }>
+> = {
+  init: () => import("./init/index.js"),
+  testnet: () => import("./testnet/index.js"),
+  start: () => import("./start/index.js"),
+};
+
+const USAGE = `usage: perpetua <command> [flags]
+
+commands:
+  init      --home DIR [--moniker NAME] [--force]           create a node home
+  testnet   --validators N --output DIR [--base-port P]     homes for a local network
+  start     --home DIR                                      run a node
+
+Run from the repository root: npx perpetua <command> ...`;
+
+async function main(): Promise<void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    console.log(USAGE);
+    return;
+  }
+  const load = COMMANDS[cmd];
+  if (!load) throw new CliError(`unknown command "${cmd}" (try: perpetua help)`);
+  const mod = await load();
+  await mod.run(parseArgs(rest));
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof CliError || e instanceof PerpetuaError || e instanceof ConfigError) {
+    console.error(`error: ${e.message}`);
+  } else if (e instanceof Error && /EADDRINUSE|ENOENT|EACCES/.test(e.message)) {
+    console.error(`error: ${e.message}`);
+  } else {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  }
+  process.exit(1);
+});
