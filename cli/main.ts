@@ -14,6 +14,7 @@ const COMMANDS: Record<
   init: () => import("./init/index.js"),
   testnet: () => import("./testnet/index.js"),
   start: () => import("./start/index.js"),
+  devnet: () => import("./devnet/index.js"),
 };
 
 const USAGE = `usage: perpetua <command> [flags]
@@ -22,6 +23,7 @@ commands:
   init      --home DIR [--moniker NAME] [--force]           create a node home
   testnet   --validators N --output DIR [--base-port P]     homes for a local network
   start     --home DIR                                      run a node
+  devnet    [--validators N] [--reset] [--scenario NAME]    a live local chain with markets and a bot
 
 Run from the repository root: npx perpetua <command> ...`;
 

@@ -1,0 +1,202 @@
+/**
+ * End to end (issue 5), real processes on loopback: 4 validators started from
+ * `perpetua testnet` homes commit transactions sent to different nodes, agree on every block
+ * hash and app hash, survive SIGKILL and restart (catching up by block sync), a node with
+ * wiped data syncs from genesis, bad RPC input gets errors while the chain keeps going, and
+ * a real CometBFT client (@cosmjs/tendermint-rpc) talks to a node.
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { Comet38Client } from "@cosmjs/tendermint-rpc";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fromHex } from "../lib/bytes.js";
+import { keyPairFromSeed, sign } from "../lib/ed25519.js";
+import { buildTx } from "../state/types/tx.js";
+import { type RunningTestnet, startTestnet } from "./helpers/testnet.js";
+
+let net: RunningTestnet;
+
+beforeAll(async () => {
+  net = await startTestnet(4);
+  for (let i = 0; i < 4; i++) await net.waitHeight(i, 2, 60_000);
+}, 90_000);
+
+afterAll(async () => {
+  await net?.stopAll();
+});
+
+async function blockAt(i: number, h: number) {
+  const b = (await net.rpc(i, "block", { height: String(h) })) as {
+    block_id: { hash: string };
+    block: { header: { app_hash: string } };
+  };
+  return { hash: b.block_id.hash, appHash: b.block.header.app_hash };
+}
+
+async function txCommitted(i: number, hash: string, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      return (await net.rpc(i, "tx", { hash: Buffer.from(hash, "hex").toString("base64") })) as {
+        height: string;
+        tx_result: { code: number; log: string };
+      };
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`tx ${hash} not committed`);
+}
+
+async function sameChain(upTo: number) {
+  for (let h = 1; h <= upTo; h++) {
+    const ref = await blockAt(0, h);
+    for (let i = 1; i < 4; i++) expect(await blockAt(i, h), `node${i} height ${h}`).toEqual(ref);
+  }
+}
+
+describe("4-validator testnet of real processes", () => {
+  it("commits transactions sent to different nodes; every node has the same block and app hash at every height", async () => {
+    const hashes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await net.sendTx(i, i, [
+        { kind: "faucet", amount: "1000" },
+        {
+          kind: "place_order",
+          market: "BTC-USD",
+          side: i % 2 ? "sell" : "buy",
+          type: "limit",
+          price: i % 2 ? "61000" : "59000",
+          size: "0.01",
+          tif: "gtc",
+          reduceOnly: false,
+          clientId: 1,
+        },
+      ]);
+      expect(r.code, r.log).toBe(0);
+      hashes.push(r.hash);
+    }
+    let top = 0;
+    for (const [i, h] of hashes.entries()) {
+      const t = await txCommitted(i, h);
+      expect(t.tx_result.code).toBe(0);
+      top = Math.max(top, Number(t.height));
+    }
+    for (let i = 0; i < 4; i++) await net.waitHeight(i, top);
+    await sameChain(top);
+  }, 60_000);
+
+  it("rejects a bad signature and a replayed nonce at the RPC with their codes", async () => {
+    const seed = fromHex(net.layout.accounts[5].seed);
+    const kp = keyPairFromSeed(seed);
+    const { bytes } = buildTx(
+      {
+        chainId: net.layout.chainId,
+        signer: kp.publicKey,
+        nonce: 7,
+        msgs: [{ kind: "faucet", amount: "1" }],
+      },
+      (m) => sign(seed, m),
+    );
+    const first = (await net.rpc(0, "broadcast_tx_sync", {
+      tx: Buffer.from(bytes).toString("base64"),
+    })) as { code: number };
+    expect(first.code).toBe(0);
+    await txCommitted(0, (first as unknown as { hash: string }).hash);
+    const replay = (await net.rpc(1, "broadcast_tx_sync", {
+      tx: Buffer.from(bytes).toString("base64"),
+    })) as { code: number };
+    expect(replay.code).toBe(200);
+    const forged = Uint8Array.from(bytes);
+    forged[forged.length - 2] ^= 0xff;
+    const bad = (await net.rpc(2, "broadcast_tx_sync", {
+      tx: Buffer.from(forged).toString("base64"),
+    })) as { code: number };
+    expect(bad.code).toBe(102);
+  }, 40_000);
+
+  it("answers malformed JSON-RPC with errors and keeps committing", async () => {
+    const url = net.layout.nodes[1].rpc;
+    const before = await net.height(1);
+    const bodies = [
+      "",
+      "{",
+      "[]",
+      "[1,2]",
+      '{"jsonrpc":"2.0"}',
+      '{"jsonrpc":"2.0","id":1,"method":"block","params":{"height":"-5"}}',
+      '{"jsonrpc":"2.0","id":1,"method":"broadcast_tx_sync","params":{"tx":"!!!"}}',
+      '{"jsonrpc":"2.0","id":1,"method":"broadcast_tx_sync","params":{"tx":"AAAA"}}',
+      "x".repeat(2_000_000),
+    ];
+    for (let k = 0; k < 200; k++) {
+      const body =
+        k < bodies.length
+          ? bodies[k]
+          : JSON.stringify({
+              jsonrpc: "2.0",
+              id: k,
+              method: ["status", "nope", "block", "tx", "broadcast_tx_sync"][k % 5],
+              params: {
+                height: k % 3 ? "x" : null,
+                tx: Buffer.from([k, k >> 1, 7]).toString("base64"),
+                hash: "zz",
+              },
+            });
+      const res = await fetch(url, { method: "POST", body }).catch(() => undefined);
+      if (res) {
+        const text = await res.text();
+        if (res.status === 200 && text.length > 0) expect(() => JSON.parse(text)).not.toThrow();
+      }
+    }
+    await net.waitHeight(1, before + 2);
+  }, 60_000);
+
+  it("a real CometBFT client (@cosmjs/tendermint-rpc) reads status, blocks and validators and broadcasts", async () => {
+    const client = await Comet38Client.connect(net.layout.nodes[2].rpc);
+    const status = await client.status();
+    expect(status.nodeInfo.network).toBe(net.layout.chainId);
+    const h = status.syncInfo.latestBlockHeight;
+    const block = await client.block(h);
+    expect(block.block.header.height).toBe(h);
+    const vals = await client.validators({ height: h });
+    expect(vals.total).toBe(4);
+    const seed = fromHex(net.layout.accounts[6].seed);
+    const kp = keyPairFromSeed(seed);
+    const { bytes } = buildTx(
+      {
+        chainId: net.layout.chainId,
+        signer: kp.publicKey,
+        nonce: Date.now(),
+        msgs: [{ kind: "faucet", amount: "2" }],
+      },
+      (m) => sign(seed, m),
+    );
+    const r = await client.broadcastTxSync({ tx: bytes });
+    expect(r.code).toBe(0);
+    client.disconnect();
+  }, 30_000);
+
+  it("a validator killed with SIGKILL and restarted catches up; the others keep committing", async () => {
+    for (let round = 0; round < 2; round++) {
+      const victim = 1 + round;
+      await net.kill(victim);
+      const h0 = await net.height(0);
+      await net.waitHeight(0, h0 + 3);
+      net.start(victim);
+      await net.waitHeight(victim, h0 + 3, 30_000);
+    }
+    const top = await net.height(3);
+    for (let i = 0; i < 4; i++) await net.waitHeight(i, top);
+    await sameChain(top);
+  }, 120_000);
+
+  it("a node that joins late with wiped data syncs from genesis to the tip", async () => {
+    await net.kill(3);
+    rmSync(join(net.layout.nodes[3].home, "data"), { recursive: true, force: true });
+    const target = (await net.height(0)) + 2;
+    net.start(3);
+    await net.waitHeight(3, target, 45_000);
+    expect(await blockAt(3, target - 1)).toEqual(await blockAt(0, target - 1));
+  }, 60_000);
+});
