@@ -1,0 +1,194 @@
+/**
+ * Chain benchmark (issue 5): a 4-validator testnet as 4 processes on this machine;
+ * pre-signed transfer and order transactions are submitted over JSON-RPC (batched
+ * broadcast_tx_sync, round-robin over the nodes) at increasing rates, and commits are
+ * followed block by block. Prints one JSON line last:
+ *   {"validators":4,"tx_s":…,"p50_ms":…,"p99_ms":…,"block_interval_ms":…,"rounds_per_height":…}
+ * tx_s is the committed rate of the best phase (saturation); latencies are submit→commit
+ * over all committed transactions of that phase.
+ *
+ * Run: npm run bench:chain   (CHAIN_BENCH_RATES=500,1000 CHAIN_BENCH_PHASE_S=10 to adjust)
+ */
+import { performance } from "node:perf_hooks";
+import { fromHex, toBase64, toHex } from "../lib/bytes.js";
+import { keyPairFromSeed, sign } from "../lib/ed25519.js";
+import { sha256 } from "../lib/hash.js";
+import { buildTx, type Msg } from "../state/types/tx.js";
+import { startTestnet } from "../test/helpers/testnet.js";
+
+const RATES = (process.env.CHAIN_BENCH_RATES ?? "500,1000,1500,2000,3000").split(",").map(Number);
+const PHASE_S = Number(process.env.CHAIN_BENCH_PHASE_S ?? 8);
+const ACCOUNTS = 2000;
+const BATCH = 50;
+
+const net = await startTestnet(4, { accounts: ACCOUNTS });
+const stop = async () => {
+  await net.stopAll();
+};
+process.on("SIGINT", () => void stop().then(() => process.exit(1)));
+try {
+  for (let i = 0; i < 4; i++) await net.waitHeight(i, 2, 60_000);
+  const keys = net.layout.accounts.map((a) => {
+    const seed = fromHex(a.seed);
+    return { seed, kp: keyPairFromSeed(seed), address: a.address };
+  });
+  let nonceBase = Date.now();
+  const sign1 = (k: number, msgs: Msg[]) => {
+    const { seed, kp } = keys[k];
+    const { bytes } = buildTx(
+      { chainId: net.layout.chainId, signer: kp.publicKey, nonce: ++nonceBase, msgs },
+      (m) => sign(seed, m),
+    );
+    return bytes;
+  };
+  const presign = (n: number, offset: number): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    for (let j = 0; j < n; j++) {
+      const k = (offset + j) % ACCOUNTS;
+      if (j % 2 === 0) {
+        out.push(
+          sign1(k, [{ kind: "transfer", to: keys[(k + 1) % ACCOUNTS].address, amount: "0.01" }]),
+        );
+      } else {
+        // An IOC far from the market: checked, matched against nothing, cancelled.
+        out.push(
+          sign1(k, [
+            {
+              kind: "place_order",
+              market: "BTC-USD",
+              side: "buy",
+              type: "limit",
+              price: "1000",
+              size: "0.001",
+              tif: "ioc",
+              reduceOnly: false,
+              clientId: j,
+            },
+          ]),
+        );
+      }
+    }
+    return out;
+  };
+
+  const submitted = new Map<string, number>();
+  const committedAt = new Map<string, number>();
+  const blockTimes: number[] = [];
+  const rounds: number[] = [];
+  let followHeight = await net.height(0);
+  let following = true;
+  const follow = async () => {
+    while (following) {
+      const top = await net.height(0);
+      for (let h = followHeight + 1; h <= top; h++) {
+        const b = (await net.rpc(0, "block", { height: String(h) })) as {
+          block: {
+            header: { time: string };
+            data: { txs: string[] };
+            last_commit: { round: number } | null;
+          };
+        };
+        const now = performance.now();
+        for (const t of b.block.data.txs)
+          committedAt.set(toHex(sha256(Buffer.from(t, "base64"))), now);
+        blockTimes.push(Date.parse(b.block.header.time));
+        if (b.block.last_commit) rounds.push(Number(b.block.last_commit.round));
+      }
+      followHeight = top;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const follower = follow();
+
+  const phases: {
+    rate: number;
+    tx_s: number;
+    p50: number;
+    p99: number;
+    sent: number;
+    committed: number;
+  }[] = [];
+  let offset = 0;
+  for (const rate of RATES) {
+    const txs = presign(rate * PHASE_S, offset);
+    offset += txs.length;
+    process.stderr.write(`phase ${rate} tx/s: ${txs.length} pre-signed\n`);
+    const start = performance.now();
+    let i = 0;
+    let node = 0;
+    const inflight: Promise<unknown>[] = [];
+    while (i < txs.length) {
+      const due = Math.min(txs.length, Math.floor(((performance.now() - start) / 1000) * rate));
+      while (i < due) {
+        const batch = txs.slice(i, i + BATCH);
+        i += batch.length;
+        const body = batch.map((tx, k) => ({
+          jsonrpc: "2.0",
+          id: k,
+          method: "broadcast_tx_sync",
+          params: { tx: toBase64(tx) },
+        }));
+        const t = performance.now();
+        for (const tx of batch) submitted.set(toHex(sha256(tx)), t);
+        const url = net.layout.nodes[node++ % 4].rpc;
+        inflight.push(
+          fetch(url, { method: "POST", body: JSON.stringify(body) })
+            .then((r) => r.text())
+            .catch(() => undefined),
+        );
+        if (inflight.length > 64) await inflight.shift();
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await Promise.all(inflight);
+    // Let the phase drain a little, then measure what committed.
+    await new Promise((r) => setTimeout(r, 3000));
+    const hashes = txs.map((tx) => toHex(sha256(tx)));
+    const lat = hashes
+      .filter((h) => committedAt.has(h))
+      .map((h) => committedAt.get(h)! - submitted.get(h)!);
+    lat.sort((a, b) => a - b);
+    const first = Math.min(
+      ...hashes.filter((h) => committedAt.has(h)).map((h) => submitted.get(h)!),
+    );
+    const last = Math.max(
+      ...hashes.filter((h) => committedAt.has(h)).map((h) => committedAt.get(h)!),
+    );
+    const p = (q: number) =>
+      lat.length ? lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] : 0;
+    const tx_s = lat.length / ((last - first) / 1000);
+    phases.push({
+      rate,
+      tx_s: Math.round(tx_s),
+      p50: Math.round(p(0.5)),
+      p99: Math.round(p(0.99)),
+      sent: txs.length,
+      committed: lat.length,
+    });
+    process.stderr.write(
+      `  committed ${lat.length}/${txs.length}: ${tx_s.toFixed(0)} tx/s, p50 ${p(0.5).toFixed(0)} ms, p99 ${p(0.99).toFixed(0)} ms\n`,
+    );
+  }
+  following = false;
+  await follower;
+  const best = phases.reduce(
+    (a, b) => (b.tx_s > a.tx_s && b.committed >= 0.95 * b.sent ? b : a),
+    phases[0],
+  );
+  const intervals = blockTimes.slice(1).map((t, i) => t - blockTimes[i]);
+  const meanInterval = intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length);
+  const meanRounds = rounds.reduce((a, b) => a + b + 1, 0) / Math.max(1, rounds.length);
+  process.stderr.write(`${JSON.stringify(phases)}\n`);
+  console.log(
+    JSON.stringify({
+      validators: 4,
+      tx_s: best.tx_s,
+      p50_ms: best.p50,
+      p99_ms: best.p99,
+      block_interval_ms: Math.round(meanInterval),
+      rounds_per_height: Number(meanRounds.toFixed(2)),
+    }),
+  );
+} finally {
+  await stop();
+}
