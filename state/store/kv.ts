@@ -22,14 +22,15 @@ export interface KvRange {
 }
 
 export interface KvStore {
+  /** The stored value; callers treat it as read-only (it may be a view of the store's memory). */
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   /** Entries in byte order of their keys; a snapshot as of the call. */
   iterate(range?: KvRange): AsyncIterable<[key: Uint8Array, value: Uint8Array]>;
   /**
    * Applies the batch atomically. A key both put and deleted in one batch ends deleted
    * (deletes apply after puts; the tree relies on this). A rejected promise means nothing
-   * was written. The store copies what it keeps (LevelDB's batch does): once the promise
-   * settles, the caller reuses the batch's buffers.
+   * was written. The caller does not touch the batch's buffers afterwards, so a store may
+   * keep them without copying.
    */
   write(batch: KvBatch): Promise<void>;
 }

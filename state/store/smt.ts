@@ -57,8 +57,6 @@ export interface PreparedUpdate {
   readonly dels: Uint8Array[];
   readonly created: Ref[];
   readonly replaced: Ref[];
-  /** The buffers the encoded nodes live in, reused once the update is adopted or discarded. */
-  readonly chunks: Uint8Array[];
 }
 
 interface Missing {
@@ -77,7 +75,6 @@ interface Pass {
   created: Ref[];
   replaced: Ref[];
   missing: Missing[];
-  chunks: Uint8Array[];
   chunk: Uint8Array;
   chunk32: Int32Array;
   chunkOff: number;
@@ -102,12 +99,6 @@ export class SparseMerkleTree {
   /** Child refs of the node being rebuilt at each depth (recursion uses one row per depth). */
   private readonly rows = new Int32Array(16 * 66);
   private readonly leafScratch = new Uint8Array(LEAF_BYTES);
-  /**
-   * Encoding buffers of finished updates. The KvStore copies what it keeps (kv.ts), so a
-   * commit's ~20 MB of node encodings need not be allocated (and zeroed, and collected)
-   * afresh every block.
-   */
-  private readonly spareChunks: Uint8Array[] = [];
 
   private constructor(
     private readonly kv: NodeReader,
@@ -176,7 +167,6 @@ export class SparseMerkleTree {
         created: [],
         replaced: [],
         missing: [],
-        chunks: [],
         chunk: new Uint8Array(0),
         chunk32: new Int32Array(0),
         chunkOff: 0,
@@ -185,7 +175,6 @@ export class SparseMerkleTree {
       const root = ops.length === 0 ? base : this.upd(base, 0, ops, 0, ops.length, pass);
       if (pass.missing.length > 0) {
         for (const ref of pass.created) this.pool.free(ref);
-        for (const c of pass.chunks) this.spareChunks.push(c);
         await this.loadAll(pass.missing);
         continue;
       }
@@ -197,7 +186,6 @@ export class SparseMerkleTree {
         dels: pass.dels,
         created: pass.created,
         replaced: pass.replaced,
-        chunks: pass.chunks,
       };
     }
   }
@@ -209,13 +197,11 @@ export class SparseMerkleTree {
     }
     this.root = update.root;
     for (const ref of update.replaced) this.pool.free(ref);
-    for (const c of update.chunks) this.spareChunks.push(c);
   }
 
   /** Forgets a prepared version whose writes failed. */
   discard(update: PreparedUpdate): void {
     for (const ref of update.created) this.pool.free(ref);
-    for (const c of update.chunks) this.spareChunks.push(c);
   }
 
   /**
@@ -379,9 +365,10 @@ export class SparseMerkleTree {
     let start = ((pass.chunkOff + 2) & ~3) + 1;
     if (start + size > pass.chunk.length) {
       // One buffer per 256 KiB of nodes rather than one per node: far fewer allocations.
-      pass.chunk = this.spareChunks.pop() ?? new Uint8Array(CHUNK_BYTES);
+      // Never reused: a KvStore may keep the batch after write() resolves (DeferredKv
+      // holds it until the application's Commit).
+      pass.chunk = new Uint8Array(CHUNK_BYTES);
       pass.chunk32 = new Int32Array(pass.chunk.buffer);
-      pass.chunks.push(pass.chunk);
       start = 1;
     }
     pass.start = start;

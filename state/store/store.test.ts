@@ -104,6 +104,9 @@ describe("AuthenticatedStore: roots", () => {
     await store.commit(5);
     await expect(store.commit(5)).rejects.toThrow(/version/);
     expect((await store.commit()).version).toBe(6);
+    // Commits queued without waiting still take consecutive versions.
+    const [a, b] = await Promise.all([store.commit(), store.commit()]);
+    expect([a.version, b.version]).toEqual([7, 8]);
   });
 });
 
@@ -121,7 +124,7 @@ describe("AuthenticatedStore: persistence", () => {
         }
         // Reopen before every block: every node on a dirty path is loaded lazily.
         for (const ops of after) {
-          const again = await AuthenticatedStore.open(kv);
+          const again = await AuthenticatedStore.load(kv);
           expect(toHex(again.root())).toBe(toHex(store.root()));
           expect(again.version()).toBe(store.version());
           store = again;

@@ -83,6 +83,11 @@ export class AuthenticatedStore {
     return new AuthenticatedStore(kv, tree, rec[0] as number);
   }
 
+  /** Same as `open`: the storage-side name (STYLE: save/load for storage). */
+  static load(kv: KvStore): Promise<AuthenticatedStore> {
+    return AuthenticatedStore.open(kv);
+  }
+
   /** The app hash of the last commit. */
   root(): Uint8Array {
     return this.tree.rootHash();
@@ -147,7 +152,7 @@ export class AuthenticatedStore {
    * `extra` puts and deletes join the same batch: the node's block, results and indexes,
    * persisted atomically with the state. Their keys must not start with 0x01..0x03.
    */
-  commit(version = this.committedVersion + 1, extra?: KvBatch): Promise<CommitResult> {
+  commit(version?: number, extra?: KvBatch): Promise<CommitResult> {
     if (extra !== undefined) {
       for (const k of [...extra.puts.map((p) => p[0]), ...extra.dels]) {
         if (k.length === 0 || (k[0] >= 0x01 && k[0] <= 0x03)) {
@@ -178,7 +183,12 @@ export class AuthenticatedStore {
     return run;
   }
 
-  private async commitNow(version: number, extra: KvBatch | undefined): Promise<CommitResult> {
+  private async commitNow(
+    requested: number | undefined,
+    extra: KvBatch | undefined,
+  ): Promise<CommitResult> {
+    // The default is resolved here, inside the lock, so queued commits number correctly.
+    const version = requested ?? this.committedVersion + 1;
     if (!Number.isSafeInteger(version) || version <= this.committedVersion) {
       throw new InvariantError(
         "state_store_version",
@@ -190,10 +200,9 @@ export class AuthenticatedStore {
     let update: PreparedUpdate | undefined;
     try {
       const staged = [...dirty.values()];
-      const ops: (TreeOp & { s: Staged })[] = staged.map((s) => ({
+      const ops: TreeOp[] = staged.map((s) => ({
         keyHash: keyHashOf(s.key),
         valueHash: s.value === null ? undefined : valueHashOf(s.value),
-        s,
       }));
       // Sorting by keyHash puts every subtree's keys in one run: the tree's batch order.
       ops.sort((a, b) => compareBytes(a.keyHash, b.keyHash));
