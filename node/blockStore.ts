@@ -16,6 +16,17 @@ import { decodeTrusted, encode } from "../lib/cbor.js";
 import { CodecBlockStore, type NodeDb } from "./db/index.js";
 import { decodeResults, encodeResults } from "./resultsCodec.js";
 
+/**
+ * Crash points for fault tests (never set in production): PERPETUA_CRASH_POINT =
+ * "block-saved:H" exits the process right after block H's batch is durable (before the app
+ * runs it), "results-saved:H" right after H's results are durable (before the app commits).
+ */
+const CRASH = /^(block-saved|results-saved):(\d+)$/.exec(process.env.PERPETUA_CRASH_POINT ?? "");
+
+function crashPoint(point: string, height: number): void {
+  if (CRASH && CRASH[1] === point && Number(CRASH[2]) === height) process.exit(86);
+}
+
 export class NodeBlockStore implements ConsensusBlockStore {
   private readonly recent = new Map<number, FinalizeBlockResponse>();
 
@@ -44,8 +55,9 @@ export class NodeBlockStore implements ConsensusBlockStore {
     return this.blocks.load(height);
   }
 
-  save(block: Block, commit: Commit): Promise<void> {
-    return this.blocks.save(block, commit);
+  async save(block: Block, commit: Commit): Promise<void> {
+    await this.blocks.save(block, commit);
+    crashPoint("block-saved", block.header.height);
   }
 
   async saveFinalizeResult(height: number, result: FinalizeBlockResponse): Promise<void> {
@@ -58,6 +70,7 @@ export class NodeBlockStore implements ConsensusBlockStore {
         batch.put(this.db.txIndex, hashes[i], { height, index: i });
     }
     await this.db.write(batch);
+    crashPoint("results-saved", height);
     this.recent.set(height, result);
     if (this.recent.size > 64) this.recent.delete(this.recent.keys().next().value as number);
   }

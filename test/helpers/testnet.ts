@@ -18,8 +18,10 @@ export interface RunningTestnet {
   layout: TestnetLayout;
   procs: (ChildProcess | undefined)[];
   rpc(i: number, method: string, params?: unknown): Promise<unknown>;
-  start(i: number): void;
+  start(i: number, env?: Record<string, string>): void;
   kill(i: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves when node i's process exits on its own. */
+  exited(i: number): Promise<number | null>;
   stopAll(): Promise<void>;
   height(i: number): Promise<number>;
   waitHeight(i: number, h: number, timeoutMs?: number): Promise<void>;
@@ -65,7 +67,7 @@ export async function startTestnet(
       if (body.error) throw new Error(`${method}: ${body.error.message}`);
       return body.result;
     },
-    start(i) {
+    start(i, env = {}) {
       const log = openSync(join(dir, `node${i}.log`), "a");
       procs[i] = spawn(
         process.execPath,
@@ -73,6 +75,7 @@ export async function startTestnet(
         {
           cwd: ROOT,
           stdio: ["ignore", log, log],
+          env: { ...process.env, ...env },
         },
       );
     },
@@ -84,9 +87,15 @@ export async function startTestnet(
       await exited;
       procs[i] = undefined;
     },
+    exited(i) {
+      const p = procs[i];
+      if (!p) return Promise.resolve(null);
+      if (p.exitCode !== null) return Promise.resolve(p.exitCode);
+      return new Promise((r) => p.once("exit", (code) => r(code)));
+    },
     async stopAll() {
       await Promise.all(procs.map((_, i) => net.kill(i, "SIGTERM")));
-      rmSync(dir, { recursive: true, force: true });
+      if (!process.env.KEEP_TESTNET) rmSync(dir, { recursive: true, force: true });
     },
     async height(i) {
       try {
