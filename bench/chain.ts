@@ -80,7 +80,7 @@ try {
   const follow = async () => {
     while (following) {
       const top = await net.height(0);
-      for (let h = followHeight + 1; h <= top; h++) {
+      for (let h = Math.max(followHeight, 0) + 1; h <= top; h++) {
         const b = (await net.rpc(0, "block", { height: String(h) })) as {
           block: {
             header: { time: string };

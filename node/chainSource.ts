@@ -47,7 +47,7 @@ export interface ChainSourceDeps {
   readonly nodePublicKey: Uint8Array;
   readonly validatorPublicKey: Uint8Array | null;
   /** Adds to the mempool and gossips. */
-  readonly submit: (tx: Uint8Array) => CheckTxView;
+  readonly submit: (tx: Uint8Array) => CheckTxView | Promise<CheckTxView>;
   /** Resolves when `hashHex` is committed (or rejects on timeout). */
   readonly waitForTx: (
     hashHex: string,
@@ -268,12 +268,12 @@ export class NodeChainSource implements ChainSource {
     return { code: r.code, log: r.log };
   }
 
-  broadcastTx(tx: Uint8Array): CheckTxView {
+  broadcastTx(tx: Uint8Array): CheckTxView | Promise<CheckTxView> {
     return this.d.submit(tx);
   }
 
   async broadcastTxCommit(tx: Uint8Array, timeoutMs: number) {
-    const check = this.d.submit(tx);
+    const check = await this.d.submit(tx);
     if (check.code !== 0) return { check };
     const hash = sha256(tx);
     const hex = Buffer.from(hash).toString("hex").toUpperCase();

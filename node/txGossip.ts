@@ -35,6 +35,8 @@ export class TxGossip {
     private readonly mempool: Mempool,
     private readonly log: Logger,
     private readonly flushMs = 20,
+    /** Verifies signatures off the main thread before checkTx (PerpetuaApp.preverify). */
+    private readonly preverify: (txs: readonly Uint8Array[]) => Promise<void> = async () => {},
   ) {
     this.topic = host.topics.tx;
     host.subscribe(this.topic, (data) => this.onBatch(data));
@@ -68,7 +70,7 @@ export class TxGossip {
       .catch((e: unknown) => this.log.debug({ err: String(e) }, "tx gossip failed"));
   }
 
-  private onBatch(data: Uint8Array): "accept" | "reject" | "ignore" {
+  private async onBatch(data: Uint8Array): Promise<"accept" | "reject" | "ignore"> {
     let txs: unknown;
     try {
       txs = decode(data);
@@ -76,6 +78,7 @@ export class TxGossip {
       return "reject";
     }
     if (!Array.isArray(txs) || txs.some((t) => !(t instanceof Uint8Array))) return "reject";
+    await this.preverify(txs as Uint8Array[]);
     let fault = false;
     let added = 0;
     for (const tx of txs as Uint8Array[]) {

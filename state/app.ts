@@ -27,7 +27,7 @@ import type {
 import { voteExtensionSignBytes } from "../lib/abci.js";
 import { addressOf } from "../lib/address.js";
 import { toHex } from "../lib/bytes.js";
-import { verify } from "../lib/ed25519.js";
+import { verify, verifyAsync } from "../lib/ed25519.js";
 import { ErrorCode, InvariantError, PerpetuaError } from "../lib/errors.js";
 import { formatUsdc, parseUsdc } from "../lib/fixed.js";
 import { nonceProblem, useNonce } from "./accounts/nonceWindow.js";
@@ -139,13 +139,44 @@ export class PerpetuaApp implements Application {
       throw new PerpetuaError(ErrorCode.BAD_SIGNATURE, "signature does not verify");
     }
     const entry = { tx, sender: addressOf(tx.body.signer) };
+    this.cache(key, entry);
+    return entry;
+  }
+
+  /**
+   * Verifies the signatures of many transactions on libuv's thread pool (both cores) and
+   * caches the good ones, so the synchronous checkTx that follows finds them verified.
+   * Transactions that fail are simply not cached: checkTx then reports why. This changes
+   * no result, only where the verification runs.
+   */
+  async preverify(txs: readonly Uint8Array[]): Promise<void> {
+    const pending: Promise<void>[] = [];
+    for (const bytes of txs) {
+      const key = toHex(txHash(bytes));
+      if (this.txCache.has(key)) continue;
+      let tx: Tx;
+      try {
+        tx = decodeTx(bytes);
+      } catch {
+        continue;
+      }
+      pending.push(
+        verifyAsync(tx.body.signer, txSignBytes(tx.body), tx.signature).then((ok) => {
+          if (ok && !this.txCache.has(key))
+            this.cache(key, { tx, sender: addressOf(tx.body.signer) });
+        }),
+      );
+    }
+    await Promise.all(pending);
+  }
+
+  private cache(key: string, entry: CachedTx): void {
     if (this.txCache.size >= TX_CACHE_MAX) {
       // Evict the oldest entry (Map iteration is insertion order; this never reaches state).
       const first = this.txCache.keys().next().value;
       if (first !== undefined) this.txCache.delete(first);
     }
     this.txCache.set(key, entry);
-    return entry;
   }
 
   checkTx(bytes: Uint8Array, mode: CheckTxMode): CheckTxResponse {
