@@ -16,6 +16,7 @@
  */
 
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import {
   GENESIS_TIME_MS,
@@ -86,7 +87,11 @@ async function finalizeBench() {
   let msgs = 0;
   let finalizeMs = 0;
   let commitMs = 0;
+  let finalizeCpuMs = 0;
   let fills = 0;
+  // A digest of every result (codes, logs, data, events) and the app hashes: equal inputs
+  // must give equal digests before and after any optimization.
+  const results = createHash("sha256");
   for (let b = 0; b < WARMUP_BLOCKS + BLOCKS; b++) {
     const txs = makeBlock();
     for (const tx of txs) {
@@ -95,15 +100,30 @@ async function finalizeBench() {
     }
     const req = nextBlock(chain, txs);
     const s = performance.now();
+    const cpu0 = process.cpuUsage();
     const res = await chain.app.finalizeBlock(req);
+    const cpu = process.cpuUsage(cpu0);
     const e = performance.now();
     await chain.app.commit();
     const c = performance.now();
     chain.height = req.height;
+    results.update(res.appHash);
+    for (const tr of res.txResults) {
+      results.update(`${tr.code}|${tr.log}|`).update(tr.data);
+      for (const ev of tr.events) {
+        results.update(ev.type);
+        for (const a of ev.attributes) results.update(`|${a.key}=${a.value}`);
+      }
+    }
+    for (const ev of res.events) {
+      results.update(ev.type);
+      for (const a of ev.attributes) results.update(`|${a.key}=${a.value}`);
+    }
     for (const tr of res.txResults) if (tr.code !== 0) throw new Error(`tx failed: ${tr.log}`);
     if (b >= WARMUP_BLOCKS) {
       msgs += TXS_PER_BLOCK * MSGS_PER_TX;
       finalizeMs += e - s;
+      finalizeCpuMs += (cpu.user + cpu.system) / 1000;
       commitMs += c - e;
       for (const tr of res.txResults) fills += tr.events.filter((ev) => ev.type === "fill").length;
     }
@@ -111,7 +131,7 @@ async function finalizeBench() {
   const ex = chain.app.exchange();
   const resting = ex.marketIds.reduce((n, id) => n + ex.markets.get(id)!.book.size(), 0);
   process.stderr.write(
-    `${BLOCKS} blocks of ${TXS_PER_BLOCK * MSGS_PER_TX} orders: finalize ${(finalizeMs / BLOCKS).toFixed(1)} ms/block, commit ${(commitMs / BLOCKS).toFixed(1)} ms/block, ${fills} fills, ${resting} resting orders at the end (time ${GENESIS_TIME_MS})\n`,
+    `${BLOCKS} blocks of ${TXS_PER_BLOCK * MSGS_PER_TX} orders: finalize ${(finalizeMs / BLOCKS).toFixed(1)} ms/block (process CPU ${(finalizeCpuMs / BLOCKS).toFixed(1)} ms/block), commit ${(commitMs / BLOCKS).toFixed(1)} ms/block, ${fills} fills, ${resting} resting orders at the end (time ${GENESIS_TIME_MS}), results digest ${results.digest("hex").slice(0, 16)}\n`,
   );
   return {
     finalize_msgs_s: Math.round(msgs / (finalizeMs / 1000)),

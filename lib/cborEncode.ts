@@ -133,8 +133,26 @@ function compareKeys(a: string, b: string): number {
 
 const keyOrderCache = new Map<string, string[]>();
 
+/**
+ * The few object shapes that recur (message results, events) are found by comparing their
+ * key lists element by element, without building the signature string.
+ */
+const RECENT_SHAPES = 16;
+const recentKeys: string[][] = [];
+const recentSorted: string[][] = [];
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function sortedKeys(obj: object): string[] {
   const keys = Object.keys(obj);
+  for (let i = 0; i < recentKeys.length; i++) {
+    // Equal key lists (same names, same order) sort the same: no NUL ambiguity here.
+    if (sameKeys(recentKeys[i], keys)) return recentSorted[i];
+  }
   const sig = `${keys.length}\u0000${keys.join("\u0000")}`;
   let sorted = keyOrderCache.get(sig);
   // The signature can collide for keys containing NUL: verify the cached order names
@@ -145,6 +163,12 @@ function sortedKeys(obj: object): string[] {
     if (keyOrderCache.size > 4096) keyOrderCache.clear();
     keyOrderCache.set(sig, sorted);
   }
+  if (recentKeys.length >= RECENT_SHAPES) {
+    recentKeys.pop();
+    recentSorted.pop();
+  }
+  recentKeys.unshift(keys);
+  recentSorted.unshift(sorted);
   return sorted;
 }
 
@@ -222,4 +246,82 @@ export function encodeCanonical(value: unknown): Uint8Array {
   const out = shared.buf.slice(0, shared.pos);
   if (shared.buf.length > 1 << 20) shared.buf = new Uint8Array(256);
   return out;
+}
+
+/**
+ * A canonical CBOR writer for records of a fixed shape, written field by field by their
+ * codec (state/exchange/codec.ts): the bytes are exactly those `encodeCanonical` gives the
+ * equivalent value (the same heads and checks), without walking a generic value. Not
+ * reentrant: `begin()` starts a record, `end()` returns a copy of its bytes.
+ */
+export class RecordWriter {
+  private readonly w = new Writer();
+
+  begin(): this {
+    this.w.pos = 0;
+    return this;
+  }
+
+  array(length: number): this {
+    this.w.head(4, length);
+    return this;
+  }
+
+  /** A map head; the caller writes its keys in canonical order (`compareKeys`). */
+  map(size: number): this {
+    this.w.head(5, size);
+    return this;
+  }
+
+  /** A safe integer (number), as `encodeCanonical` writes numbers. */
+  int(v: number): this {
+    if (!Number.isSafeInteger(v)) fail(`${v} is not a safe integer (floats are not allowed)`);
+    if (v >= 0) this.w.head(0, v);
+    else this.w.head(1, -1 - v);
+    return this;
+  }
+
+  big(v: bigint): this {
+    if (v >= 0n) {
+      if (v > MAX_U64) fail("integer above 2^64 - 1");
+      this.w.headBig(0, v);
+    } else {
+      const n = -1n - v;
+      if (n > MAX_U64) fail("integer below -2^64");
+      this.w.headBig(1, n);
+    }
+    return this;
+  }
+
+  text(s: string): this {
+    if (typeof s !== "string") fail(`expected a text string, got ${typeof s}`);
+    this.w.text(s);
+    return this;
+  }
+
+  bool(b: boolean): this {
+    if (typeof b !== "boolean") fail(`expected a boolean, got ${typeof b}`);
+    this.w.ensure(1);
+    this.w.buf[this.w.pos++] = b ? 0xf5 : 0xf4;
+    return this;
+  }
+
+  null(): this {
+    this.w.ensure(1);
+    this.w.buf[this.w.pos++] = 0xf6;
+    return this;
+  }
+
+  /** Any value, through the generic encoder's rules (for the rare fields). */
+  value(v: unknown): this {
+    write(this.w, v, 1);
+    return this;
+  }
+
+  end(): Uint8Array {
+    const out = this.w.buf.slice(0, this.w.pos);
+    this.w.pos = 0;
+    if (this.w.buf.length > 1 << 20) this.w.buf = new Uint8Array(256);
+    return out;
+  }
 }

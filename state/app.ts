@@ -453,6 +453,7 @@ function storeVersion(height: number): number {
 function rawKey(k: Uint8Array): Uint8Array {
   const out = new Uint8Array(k.length + 1);
   out[0] = RAW_BUCKET;
-  out.set(k, 1);
+  // A byte loop: TypedArray.prototype.set is a runtime call, slower on keys this short.
+  for (let i = 0; i < k.length; i++) out[i + 1] = k[i];
   return out;
 }

@@ -9,7 +9,6 @@
  */
 import type { AppEvent, BlockRequest, ExecTxResult } from "../../lib/abci.js";
 import { addressOf } from "../../lib/address.js";
-import { encode } from "../../lib/cbor.js";
 import { ErrorCode, PerpetuaError } from "../../lib/errors.js";
 import { formatUsdc } from "../../lib/fixed.js";
 import { checkNonce, useNonce } from "../accounts/nonceWindow.js";
@@ -27,7 +26,7 @@ import { cancelAll, cancelOrder } from "./cancel.js";
 import { type BlockCtx, event, priceText } from "./context.js";
 import { checkInvariants } from "./invariants.js";
 import { placeOrder } from "./placeOrder.js";
-import { failure, type MsgResult } from "./results.js";
+import { encodeResults, failure, type MsgResult } from "./results.js";
 import { faucet, transfer } from "./transfer.js";
 import { expireOrders, runTriggers } from "./triggers.js";
 import type { AccountRec, Exchange } from "./types.js";
@@ -207,9 +206,7 @@ export function executeBlock(
     return {
       code: 0,
       log: failed === 0 ? `${rs.length} ok` : `${rs.length - failed} ok, ${failed} failed`,
-      data: encode(
-        rs.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))),
-      ),
+      data: encodeResults(rs),
       events: [
         event("tx", { signer: accounts[i]!.address, msgs: rs.length, failed }),
         ...txEvents[i],

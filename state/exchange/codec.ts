@@ -14,6 +14,7 @@
  */
 import { fromHex, toHex, utf8 } from "../../lib/bytes.js";
 import { asBigInt, asSafeInt, decodeTrusted, encode } from "../../lib/cbor.js";
+import { RecordWriter } from "../../lib/cborEncode.js";
 import { InvariantError } from "../../lib/errors.js";
 import type { FundingLedger } from "../funding/index.js";
 import type { Position } from "../types/account.js";
@@ -50,10 +51,30 @@ export function paramsKey(id: string): Uint8Array {
   return cat(PREFIX_PARAMS, utf8(id));
 }
 
+/** "o" || market || 0x00 per market id, built once (a key is made per order change). */
+const orderPrefixes = new Map<string, Uint8Array>();
+
 export function orderKey(market: string, id: number): Uint8Array {
-  const idBytes = new Uint8Array(8);
-  new DataView(idBytes.buffer).setBigUint64(0, BigInt(id));
-  return cat(cat(PREFIX_ORDER, utf8(`${market}\0`)), idBytes);
+  let prefix = orderPrefixes.get(market);
+  if (prefix === undefined) {
+    prefix = orderPrefix(market);
+    orderPrefixes.set(market, prefix);
+  }
+  const n = prefix.length;
+  const out = new Uint8Array(n + 8);
+  out.set(prefix, 0);
+  // id is a non-negative safe integer: big-endian u64 as two exact 32-bit halves.
+  const lo = id % 0x100000000;
+  const hi = (id - lo) / 0x100000000;
+  out[n] = hi >>> 24;
+  out[n + 1] = (hi >>> 16) & 0xff;
+  out[n + 2] = (hi >>> 8) & 0xff;
+  out[n + 3] = hi & 0xff;
+  out[n + 4] = lo >>> 24;
+  out[n + 5] = (lo >>> 16) & 0xff;
+  out[n + 6] = (lo >>> 8) & 0xff;
+  out[n + 7] = lo & 0xff;
+  return out;
 }
 
 export function orderPrefix(market: string): Uint8Array {
@@ -152,8 +173,47 @@ export function decodeMarket(bytes: Uint8Array): {
   };
 }
 
-/** An order record with its remaining size (resting) or its full size (untriggered). */
+const orderWriter = new RecordWriter();
+
+/**
+ * An order record with its remaining size (resting) or its full size (untriggered):
+ *   [id, owner, ownerId, side, type, priceTicks, sizeLots, remainingLots, tif, reduceOnly,
+ *    clientId, goodTilBlock | null, stp, [triggerKind, triggerPriceTicks] | null,
+ *    placedHeight, restSeq | null]
+ * written field by field (the same bytes as `encode` of that array; codec.test.ts checks).
+ */
 export function encodeOrder(o: OrderRec, remainingLots: number): Uint8Array {
+  const w = orderWriter.begin();
+  try {
+    w.array(16)
+      .int(o.id)
+      .text(o.owner)
+      .int(o.ownerId)
+      .text(o.side)
+      .text(o.type)
+      .int(o.priceTicks)
+      .int(o.sizeLots)
+      .int(remainingLots)
+      .text(o.tif)
+      .bool(o.reduceOnly)
+      .int(o.clientId);
+    if (o.goodTilBlock === undefined || o.goodTilBlock === null) w.null();
+    else w.int(o.goodTilBlock);
+    w.text(o.stp);
+    if (o.trigger) w.array(2).text(o.trigger.kind).value(o.trigger.priceTicks);
+    else w.null();
+    w.int(o.placedHeight);
+    if (o.restSeq === undefined || o.restSeq === null) w.null();
+    else w.int(o.restSeq);
+  } catch (e) {
+    w.end();
+    throw e;
+  }
+  return w.end();
+}
+
+/** encodeOrder through the generic encoder: the reference the field writer must match. */
+export function encodeOrderGeneric(o: OrderRec, remainingLots: number): Uint8Array {
   return encode([
     o.id,
     o.owner,

@@ -3,7 +3,7 @@
  * emission order, which is deterministic), and the dirty set for persistence.
  */
 import type { AppEvent } from "../../lib/abci.js";
-import { fromUnits } from "../../lib/fixed.js";
+import { type DecimalUnit, fromUnits } from "../../lib/fixed.js";
 import type { FillRecord } from "./fills.js";
 import type { Dirty, Exchange, MarketRec, OrderRec } from "./types.js";
 
@@ -18,34 +18,70 @@ export function event(
   type: string,
   attrs: Record<string, string | number | bigint | boolean>,
 ): AppEvent {
-  return {
-    type,
-    attributes: Object.entries(attrs).map(([key, v]) => ({ key, value: String(v) })),
-  };
+  // for-in walks own string keys in insertion order, as Object.entries does, without the
+  // pair arrays (events are built for every order and fill).
+  const attributes: { key: string; value: string }[] = [];
+  for (const key in attrs) attributes.push({ key, value: String(attrs[key]) });
+  return { type, attributes };
+}
+
+/**
+ * Unit texts of small whole numbers of ticks or lots, memoized per unit: a pure function of
+ * (n, unit), so the memo changes no result; bounded so it cannot grow without limit.
+ */
+const UNIT_TEXT_MEMO_MAX = 1 << 16;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const unitTextMemo = new WeakMap<DecimalUnit, Map<number, string>>();
+
+function unitText(n: bigint | number, unit: DecimalUnit): string {
+  if (typeof n !== "number") {
+    if (n > MAX_SAFE || n < -MAX_SAFE) return fromUnits(n, unit);
+    n = Number(n);
+  }
+  let memo = unitTextMemo.get(unit);
+  if (memo === undefined) {
+    memo = new Map();
+    unitTextMemo.set(unit, memo);
+  }
+  let text = memo.get(n);
+  if (text === undefined) {
+    text = fromUnits(BigInt(n), unit);
+    if (memo.size >= UNIT_TEXT_MEMO_MAX) memo.clear();
+    memo.set(n, text);
+  }
+  return text;
 }
 
 export function priceText(m: MarketRec, ticks: bigint | number): string {
-  return fromUnits(BigInt(ticks), m.params.tickSize);
+  return unitText(ticks, m.params.tickSize);
 }
 
 export function sizeText(m: MarketRec, lots: bigint | number): string {
-  return fromUnits(BigInt(lots), m.params.stepSize);
+  return unitText(lots, m.params.stepSize);
+}
+
+/** The attribute list of event(), built directly: same keys, same order, same texts. */
+function attr(key: string, value: string): { key: string; value: string } {
+  return { key, value };
 }
 
 export function fillEvent(m: MarketRec, f: FillRecord, liquidation = false): AppEvent {
-  return event("fill", {
-    market: f.market,
-    maker: f.maker,
-    taker: f.taker,
-    makerOrderId: f.makerOrderId,
-    takerOrderId: f.takerOrderId,
-    takerSide: f.takerSide,
-    price: priceText(m, f.priceTicks),
-    size: sizeText(m, f.sizeLots),
-    makerFee: f.makerFeeQuantums,
-    takerFee: f.takerFeeQuantums,
-    liquidation,
-  });
+  return {
+    type: "fill",
+    attributes: [
+      attr("market", f.market),
+      attr("maker", f.maker),
+      attr("taker", f.taker),
+      attr("makerOrderId", String(f.makerOrderId)),
+      attr("takerOrderId", String(f.takerOrderId)),
+      attr("takerSide", f.takerSide),
+      attr("price", priceText(m, f.priceTicks)),
+      attr("size", sizeText(m, f.sizeLots)),
+      attr("makerFee", String(f.makerFeeQuantums)),
+      attr("takerFee", String(f.takerFeeQuantums)),
+      attr("liquidation", liquidation ? "true" : "false"),
+    ],
+  };
 }
 
 export function orderEvent(
@@ -55,18 +91,21 @@ export function orderEvent(
   remainingLots: number | bigint,
   reason = "",
 ): AppEvent {
-  return event("order", {
-    market: o.market,
-    owner: o.owner,
-    orderId: o.id,
-    clientId: o.clientId,
-    side: o.side,
-    price: priceText(m, o.priceTicks),
-    size: sizeText(m, o.sizeLots),
-    remaining: sizeText(m, remainingLots),
-    status,
-    reason,
-  });
+  return {
+    type: "order",
+    attributes: [
+      attr("market", o.market),
+      attr("owner", o.owner),
+      attr("orderId", String(o.id)),
+      attr("clientId", String(o.clientId)),
+      attr("side", o.side),
+      attr("price", priceText(m, o.priceTicks)),
+      attr("size", sizeText(m, o.sizeLots)),
+      attr("remaining", sizeText(m, remainingLots)),
+      attr("status", status),
+      attr("reason", reason),
+    ],
+  };
 }
 
 export function markMarket(ctx: BlockCtx, m: MarketRec): void {

@@ -5,7 +5,7 @@
  * the guard, so the next check sees it. The book's events then update the order records.
  */
 import { ErrorCode } from "../../lib/errors.js";
-import { type BookEvent, FillDecision, type FillGuard, type NewOrder } from "../orderbook/index.js";
+import { type BookEvent, FillDecision, type NewOrder } from "../orderbook/index.js";
 import { accountByOwner } from "./accounts.js";
 import { type BlockCtx, fillEvent, markMarket, orderEvent, touchGlobals } from "./context.js";
 import { applyFill, type FillRecord, feeQuantums } from "./fills.js";
@@ -51,7 +51,22 @@ export function executeTaker(
   const q = m.params.quantumsPerTickLot;
   const takerFeePpm = opts.takerFeePpm ?? m.params.takerFeePpm;
   const fills: FillRecord[] = [];
-  const guard: FillGuard = (maker, taker, priceTicks, sizeLots) => {
+  const order: NewOrder = {
+    id: rec.id,
+    owner: rec.ownerId,
+    clientId: rec.clientId,
+    side: rec.side,
+    type: rec.type,
+    priceTicks: rec.priceTicks,
+    sizeLots: rec.sizeLots,
+    tif: rec.tif,
+    stp: rec.stp,
+    goodTilBlock: rec.goodTilBlock,
+    maxFillLots: opts.maxFillLots,
+  };
+  // The guard is written inline: tsx (esbuild keepNames) re-names a closure bound to a
+  // const on every call (an Object.defineProperty, ~0.6 µs per order in the profile).
+  const events = m.book.place(order, ctx.height, (maker, taker, priceTicks, sizeLots) => {
     const makerAcct = accountByOwner(ex, maker.owner);
     const takerAcct = accountByOwner(ex, taker.owner);
     const price = BigInt(priceTicks);
@@ -98,22 +113,7 @@ export function executeTaker(
     ctx.events.push(fillEvent(m, f, opts.liquidation ?? false));
     opts.onFill?.(f);
     return FillDecision.Accept;
-  };
-
-  const order: NewOrder = {
-    id: rec.id,
-    owner: rec.ownerId,
-    clientId: rec.clientId,
-    side: rec.side,
-    type: rec.type,
-    priceTicks: rec.priceTicks,
-    sizeLots: rec.sizeLots,
-    tif: rec.tif,
-    stp: rec.stp,
-    goodTilBlock: rec.goodTilBlock,
-    maxFillLots: opts.maxFillLots,
-  };
-  const events = m.book.place(order, ctx.height, guard);
+  });
   markMarket(ctx, m);
   if (fills.length > 0) touchGlobals(ctx);
 

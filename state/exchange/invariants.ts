@@ -25,20 +25,29 @@ export function checkInvariants(ex: Exchange): void {
   if (ex.feePoolQuantums < 0n) {
     throw new InvariantError("fee_pool_non_negative", `fee pool is ${ex.feePoolQuantums}`);
   }
-  const longs = new Map<string, bigint>();
-  const shorts = new Map<string, bigint>();
+  // Σ long and Σ short lots per market, by the market's index in marketIds (positions in a
+  // market that is not listed are not compared, as before).
+  const index = new Map<string, number>();
+  for (let i = 0; i < ex.marketIds.length; i++) index.set(ex.marketIds[i], i);
+  const longs: bigint[] = ex.marketIds.map(() => 0n);
+  const shorts: bigint[] = ex.marketIds.map(() => 0n);
   for (const a of ex.accounts.values()) {
     total += a.quoteBalance;
-    for (const p of a.positions) {
-      if (p.sizeLots > 0n) longs.set(p.market, (longs.get(p.market) ?? 0n) + p.sizeLots);
-      else shorts.set(p.market, (shorts.get(p.market) ?? 0n) - p.sizeLots);
+    const ps = a.positions;
+    for (let j = 0; j < ps.length; j++) {
+      const p = ps[j];
+      const i = index.get(p.market);
+      if (i === undefined) continue;
+      if (p.sizeLots > 0n) longs[i] += p.sizeLots;
+      else shorts[i] -= p.sizeLots;
     }
   }
-  for (const id of ex.marketIds) {
+  for (let i = 0; i < ex.marketIds.length; i++) {
+    const id = ex.marketIds[i];
     const m = ex.markets.get(id)!;
     total += fundingPoolQuantums(m.fundingLedger);
-    const l = longs.get(id) ?? 0n;
-    const s = shorts.get(id) ?? 0n;
+    const l = longs[i];
+    const s = shorts[i];
     if (l !== s) throw new InvariantError("long_equals_short", `${id}: longs ${l} != shorts ${s}`);
     if (l !== m.state.openInterestLots) {
       throw new InvariantError(

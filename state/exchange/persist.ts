@@ -77,8 +77,10 @@ function persistOrders(ex: Exchange, dirty: Dirty, sink: StateSink): void {
   const puts: [Uint8Array, Uint8Array][] = [];
   const dels: Uint8Array[] = [];
   // Sorted ids: the staging order reaches the batch (not the hash, which is commutative).
-  const ids = [...dirty.orders.keys()].sort((a, b) => a - b);
-  for (const id of ids) {
+  // Order ids are safe integers: a Float64Array sorts them numerically without a comparator.
+  const ids = Float64Array.from(dirty.orders.keys()).sort();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
     const rec = dirty.orders.get(id);
     const m = rec ? ex.markets.get(rec.market)! : marketOfOrder(ex, id);
     if (!m) continue;

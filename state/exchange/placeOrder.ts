@@ -26,12 +26,26 @@ import type { AccountRec, Exchange, MarketRec, OrderRec } from "./types.js";
 export const MAX_OPEN_ORDERS_PER_ACCOUNT = 1_000;
 const MAX_BOOK_UNITS = BigInt(Number.MAX_SAFE_INTEGER);
 
+/**
+ * Successful parses of price and size strings, per unit: a pure function of (text, unit),
+ * so the memo changes no result (failures are not memoized and throw as before); bounded.
+ */
+const UNITS_MEMO_MAX = 1 << 16;
+const unitsMemo = new WeakMap<MarketRec["params"]["tickSize"], Map<string, bigint>>();
+
 function units(
   v: string,
   unit: MarketRec["params"]["tickSize"],
   code: typeof ErrorCode.INVALID_PRICE | typeof ErrorCode.INVALID_SIZE,
   field: string,
 ): bigint {
+  let memo = unitsMemo.get(unit);
+  if (memo === undefined) {
+    memo = new Map();
+    unitsMemo.set(unit, memo);
+  }
+  const hit = typeof v === "string" ? memo.get(v) : undefined;
+  if (hit !== undefined) return hit;
   let n: bigint;
   try {
     n = toUnits(v, unit, { field, allowZero: false });
@@ -40,6 +54,8 @@ function units(
     throw e;
   }
   if (n > MAX_BOOK_UNITS) fail(code, `${field}: too large`);
+  if (memo.size >= UNITS_MEMO_MAX) memo.clear();
+  memo.set(v, n);
   return n;
 }
 
@@ -208,9 +224,12 @@ export function placeOrder(
       : out.filledLots > 0n
         ? "partially_filled"
         : "cancelled";
-  return ok(status + (out.cancelReason ? ` (${out.cancelReason})` : ""), {
+  // The object ok() builds (same keys, same order), without the spread: one per order.
+  return {
+    code: ErrorCode.OK,
+    log: status + (out.cancelReason ? ` (${out.cancelReason})` : ""),
     orderId: rec.id,
     status,
     filled,
-  });
+  };
 }

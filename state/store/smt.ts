@@ -26,7 +26,7 @@
  */
 import { compareBytes, equalBytes } from "../../lib/bytes.js";
 import { InvariantError } from "../../lib/errors.js";
-import { sha256 } from "../../lib/hash.js";
+import { sha256, sha256Into } from "../../lib/hash.js";
 import { EMPTY_REF, NodePool, type Ref } from "./nodePool.js";
 import {
   EMPTY_ROOT,
@@ -388,9 +388,7 @@ export class SparseMerkleTree {
       pool.leafData[o + i] = keyHash[i];
       pool.leafData[o + HASH_BYTES + i] = valueHash[i];
     }
-    const h = sha256(s);
-    const ho = HASH_BYTES * id;
-    for (let i = 0; i < HASH_BYTES; i++) pool.leafHash[ho + i] = h[i];
+    sha256Into(s, pool.leafHash, HASH_BYTES * id);
     pass.created.push(-id);
     return -id;
   }
@@ -452,11 +450,9 @@ export class SparseMerkleTree {
     out[2] = bitmap & 0xff;
     out[size - 2] = leafMask >>> 8;
     out[size - 1] = leafMask & 0xff;
-    const h = sha256(out.subarray(0, 3 + HASH_BYTES * count));
     const id = pool.allocInternal();
-    const ho = HASH_BYTES * id;
-    const ih = pool.internalHash;
-    for (let i = 0; i < HASH_BYTES; i++) ih[ho + i] = h[i];
+    // After allocInternal: it may grow (replace) pool.internalHash.
+    sha256Into(out.subarray(0, 3 + HASH_BYTES * count), pool.internalHash, HASH_BYTES * id);
     const ch = pool.children;
     for (let n = 0; n < 16; n++) ch[16 * id + n] = rows[row + n];
     pass.created.push(id);
