@@ -15,6 +15,10 @@ const COMMANDS: Record<
   testnet: () => import("./testnet/index.js"),
   start: () => import("./start/index.js"),
   devnet: () => import("./devnet/index.js"),
+  keys: () => import("./keys/index.js"),
+  genesis: () => import("./genesis/index.js"),
+  tx: () => import("./tx/index.js"),
+  query: () => import("./query/index.js"),
 };
 
 const USAGE = `usage: perpetua <command> [flags]
@@ -24,6 +28,13 @@ commands:
   testnet   --validators N --output DIR [--base-port P]     homes for a local network
   start     --home DIR                                      run a node
   devnet    [--validators N] [--reset] [--scenario NAME]    a live local chain with markets and a bot
+  keys      add|list|show|import|export NAME               trading keys (encrypted keystore)
+  genesis   new|add-validator|add-account|add-market|validate  edit <home>/config/genesis.json
+  tx        place-order|cancel|cancel-all|transfer|faucet   sign with --from NAME, send, wait
+  query     status|block|account|book|trades|markets|oracle|explain   read the chain
+
+  keys, genesis, tx: --home DIR (default ~/.perpetua); tx, query: --node URL (default
+  http://127.0.0.1:26657); --json for machine output; "perpetua tx help" lists its flags
 
 Run from the repository root: npx perpetua <command> ...`;
 

@@ -28,6 +28,7 @@ import type { FinalizeBlockResponse } from "../lib/abci.js";
 import { equalBytes, toHex } from "../lib/bytes.js";
 import { newBlockEvent, txEvent } from "../rpc/cometbft/events.js";
 import { registerCometRoutes } from "../rpc/cometbft/index.js";
+import { registerExchangeRoutes } from "../rpc/exchange/routes.js";
 import { Router } from "../rpc/routes.js";
 import { RpcServer } from "../rpc/server.js";
 import { TM_NEW_BLOCK, TM_TX } from "../rpc/subscriptions.js";
@@ -45,6 +46,7 @@ import {
   readGenesisJson,
 } from "./config/index.js";
 import { NodeDb } from "./db/index.js";
+import { NodeExchangeSource } from "./exchangeSource.js";
 import { createOracleFeed, type OracleFeed } from "./feeds/index.js";
 import { Mempool } from "./mempool/mempool.js";
 import { P2PHost } from "./p2p/index.js";
@@ -73,6 +75,8 @@ export class PerpetuaNode {
   driver!: Driver;
   rpc!: RpcServer;
   private feed!: OracleFeed;
+  private transport!: P2PTransport;
+  exchange!: NodeExchangeSource;
   private txGossip!: TxGossip;
   private wal!: FileWal;
   genesis!: ParsedGenesis;
@@ -124,6 +128,16 @@ export class PerpetuaNode {
       gossipIn: new Gauge({
         name: "perpetua_gossip_txs_received",
         help: "transactions received by gossip",
+        registers: [r],
+      }),
+      compactRebuilt: new Gauge({
+        name: "perpetua_compact_blocks_rebuilt",
+        help: "compact proposals rebuilt from the mempool (and fetched txs)",
+        registers: [r],
+      }),
+      compactTxsFetched: new Gauge({
+        name: "perpetua_compact_block_txs_fetched",
+        help: "transactions fetched from peers to rebuild compact proposals",
         registers: [r],
       }),
       gossipOut: new Gauge({
@@ -204,11 +218,22 @@ export class PerpetuaNode {
         }),
       },
     );
-    const transport = new P2PTransport(this.host, this.blocks, this.log.child({ module: "sync" }));
-    this.txGossip = new TxGossip(this.host, this.mempool, this.log.child({ module: "txgossip" }));
+    const transport = new P2PTransport(this.host, this.blocks, this.log.child({ module: "sync" }), {
+      get: (h) => this.mempool.get(h),
+    });
+    this.transport = transport;
+    this.txGossip = new TxGossip(
+      this.host,
+      this.mempool,
+      this.log.child({ module: "txgossip" }),
+      20,
+      (txs) => this.app.preverify(txs),
+    );
+    // Peers rebuilding a compact proposal fetch the txs they miss: from the mempool or
+    // the transactions of recent proposals.
     this.host.setTxSource((hashes) =>
       hashes
-        .map((h) => this.mempool.get(toHex(h).toUpperCase()))
+        .map((h) => transport.lookupTx(toHex(h).toUpperCase()))
         .filter((t): t is Uint8Array => t !== undefined),
     );
 
@@ -283,6 +308,13 @@ export class PerpetuaNode {
       maxTxBytes: this.config.mempool.maxTxBytes,
       broadcastTxCommitTimeoutMs: 30_000,
     });
+    this.exchange = new NodeExchangeSource({
+      app: this.app,
+      blocks: this.blocks,
+      logger: this.log.child({ module: "exchange" }),
+    });
+    await this.exchange.start();
+    registerExchangeRoutes(router, this.exchange);
     const [host, port] = splitHostPort(this.config.rpc.listen);
     this.rpc = new RpcServer(
       {
@@ -294,7 +326,12 @@ export class PerpetuaNode {
         maxSubscriptionsPerClient: this.config.rpc.maxSubscriptionsPerClient,
         corsOrigins: this.config.rpc.corsOrigins,
       },
-      { logger: this.log.child({ module: "rpc" }), router, metricsText: () => this.metricsText() },
+      {
+        logger: this.log.child({ module: "rpc" }),
+        router,
+        metricsText: () => this.metricsText(),
+        replay: this.exchange,
+      },
     );
 
     await this.host.start();
@@ -329,12 +366,15 @@ export class PerpetuaNode {
     this.metrics.mempoolSize.set(this.mempool.size());
     this.metrics.peers.set(this.host.peers().length);
     this.metrics.gossipIn.set(this.txGossip.received);
+    this.metrics.compactRebuilt.set(this.transport.stats.compactRebuilt);
+    this.metrics.compactTxsFetched.set(this.transport.stats.txsFetched);
     this.metrics.gossipOut.set(this.txGossip.published);
     return this.registry.metrics();
   }
 
   /** Adds a transaction from RPC to the mempool and, if accepted, gossips it. */
-  submit(tx: Uint8Array): { code: number; log: string } {
+  async submit(tx: Uint8Array): Promise<{ code: number; log: string }> {
+    await this.app.preverify([tx]);
     const r = this.mempool.add(tx);
     if (r.added) this.txGossip.enqueue(tx);
     return { code: r.code, log: r.log };
@@ -383,6 +423,7 @@ export class PerpetuaNode {
 
   private publishEvents(height: number, block: Block, result: FinalizeBlockResponse): void {
     const hub = this.rpc.hub;
+    this.exchange.onCommit(hub, block, result);
     if (hub.hasSubscribers(TM_NEW_BLOCK)) {
       const source = this.source();
       const bv = source.block(height);

@@ -14,7 +14,8 @@
  * - send(peer, syncResponse): dropped: a peer that is behind asks for blocks itself;
  * - the other side of block sync serves stored blocks and commits from the block store.
  *
- * Wire form on the consensus topic: one kind byte, then canonical CBOR — 0x00 a consensus
+ * Wire form on the consensus topic: one kind byte, an 8-byte publication sequence, then
+ * canonical CBOR — 0x00 a consensus
  * message (consensus/types/messages.ts), 0x01 a compact proposal
  * [proposal, block with tx hashes in place of txs]. Bytes that decode as neither are
  * rejected (they count against the relaying peer's score, which gets it graylisted).
@@ -48,10 +49,21 @@ export interface TxLookup {
   get(hashHex: string): Uint8Array | undefined;
 }
 
+/**
+ * Each publication carries a fresh 8-byte sequence number after the kind byte: consensus
+ * re-gossips its current messages periodically, and gossipsub drops a publication whose
+ * bytes it has seen in the last two minutes, so without it a message first published
+ * before the mesh formed would never be delivered. Receivers skip the sequence; the
+ * consensus machine deduplicates messages itself.
+ */
+let publicationSeq = 0n;
+const HEADER = 9;
+
 function frame(kind: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(body.length + 1);
+  const out = new Uint8Array(body.length + HEADER);
   out[0] = kind;
-  out.set(body, 1);
+  new DataView(out.buffer).setBigUint64(1, publicationSeq++);
+  out.set(body, HEADER);
   return out;
 }
 
@@ -91,8 +103,8 @@ export class P2PTransport implements Transport {
     data: Uint8Array,
     from: string,
   ): "accept" | "reject" | "ignore" | Promise<"accept" | "reject" | "ignore"> {
-    if (data.length === 0) return "reject";
-    const body = data.subarray(1);
+    if (data.length < HEADER) return "reject";
+    const body = data.subarray(HEADER);
     if (data[0] === KIND_MESSAGE) {
       let msg: ConsensusMessage;
       try {

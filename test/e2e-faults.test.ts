@@ -108,5 +108,8 @@ describe("faults with real processes", () => {
     ]) {
       expect(text).toContain(m);
     }
+    // Proposals travel as compact blocks and are rebuilt by the other validators.
+    const rebuilt = /perpetua_compact_blocks_rebuilt (\d+)/.exec(text);
+    expect(Number(rebuilt?.[1])).toBeGreaterThan(0);
   });
 });

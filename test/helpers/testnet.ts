@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeTestnet, type TestnetLayout } from "../../cli/testnet/index.js";
@@ -34,13 +35,35 @@ export interface RunningTestnet {
 
 let portCursor = 40_000 + (process.pid % 200) * 100;
 
+/** True when nothing listens on 127.0.0.1:port (we can bind it). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A base port P such that every port a testnet of `n` nodes uses (P + 10·i, +1) is free. */
+async function freeBasePort(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = portCursor;
+    portCursor += 100;
+    if (portCursor > 64_000) portCursor = 20_000 + (process.pid % 97) * 100;
+    let ok = true;
+    for (let i = 0; i < n && ok; i++)
+      ok = (await portFree(base + 10 * i)) && (await portFree(base + 10 * i + 1));
+    if (ok) return base;
+  }
+  throw new Error("no free ports for a testnet");
+}
+
 export async function startTestnet(
   validators: number,
   opts: { accounts?: number; scenario?: string } = {},
 ): Promise<RunningTestnet> {
   const dir = mkdtempSync(join(tmpdir(), "perpetua-e2e-"));
-  const basePort = portCursor;
-  portCursor += 100;
+  const basePort = await freeBasePort(validators);
   const layout = await makeTestnet({
     validators,
     output: dir,
