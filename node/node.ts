@@ -76,6 +76,7 @@ export class PerpetuaNode {
   rpc!: RpcServer;
   private feed!: OracleFeed;
   private transport!: P2PTransport;
+  private chainSource!: NodeChainSource;
   exchange!: NodeExchangeSource;
   private txGossip!: TxGossip;
   private wal!: FileWal;
@@ -302,7 +303,7 @@ export class PerpetuaNode {
       waitForTx: (hash, timeoutMs) => this.waitForTx(hash, timeoutMs),
       catchingUp: () => this.catchingUp(),
     });
-    this.sourceCache = source;
+    this.chainSource = source;
     const router = new Router();
     registerCometRoutes(router, source, {
       maxTxBytes: this.config.mempool.maxTxBytes,
@@ -425,7 +426,7 @@ export class PerpetuaNode {
     const hub = this.rpc.hub;
     this.exchange.onCommit(hub, block, result);
     if (hub.hasSubscribers(TM_NEW_BLOCK)) {
-      const source = this.source();
+      const source = this.chainSource;
       const bv = source.block(height);
       const rv = source.blockResults(height);
       if (bv && rv) hub.publish(TM_NEW_BLOCK, newBlockEvent(bv, rv));
@@ -444,12 +445,6 @@ export class PerpetuaNode {
         );
       });
     }
-  }
-
-  private sourceCache: NodeChainSource | undefined;
-  private source(): NodeChainSource {
-    if (!this.sourceCache) throw new Error("node not started");
-    return this.sourceCache;
   }
 
   async stop(): Promise<void> {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningTestnet, startTestnet } from "./helpers/testnet.js";
+import { type RunningTestnet, startLiveTestnet } from "./helpers/testnet.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const run = promisify(execFile);
@@ -62,24 +62,6 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "perpetua-cli-e2e-"));
   net = await startLiveTestnet();
 }, 100_000);
-
-/**
- * A 4-process testnet at height 2. Under heavy load (the full suite runs several testnets
- * on two cores) a testnet occasionally never leaves height 0 (seen in e2e-testnet.test.ts
- * too); one fresh start on new ports is tried before failing.
- */
-async function startLiveTestnet(): Promise<RunningTestnet> {
-  for (let attempt = 1; ; attempt++) {
-    const n = await startTestnet(4);
-    try {
-      await n.waitHeight(0, 2, 40_000);
-      return n;
-    } catch (e) {
-      await n.stopAll();
-      if (attempt === 2) throw e;
-    }
-  }
-}
 
 afterAll(async () => {
   await net?.stopAll();

@@ -65,12 +65,9 @@ describe("perpetua devnet", () => {
       expect(d.output()).toContain(`ws://127.0.0.1:${basePort + 1}/websocket`);
       const quoted = await until(
         async () => {
-          const ms = (await rpc("markets")) as {
-            id: string;
-            bestBid: string | null;
-            bestAsk: string | null;
-          }[];
-          const list = Array.isArray(ms) ? ms : (ms as unknown as { markets: typeof ms }).markets;
+          const { markets: list } = (await rpc("markets")) as {
+            markets: { id: string; bestBid: string | null; bestAsk: string | null }[];
+          };
           return list.every((m) => m.bestBid !== null && m.bestAsk !== null) ? list : undefined;
         },
         45_000,

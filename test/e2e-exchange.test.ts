@@ -10,14 +10,12 @@ import { fromBase64, fromHex, toBase64 } from "../lib/bytes.js";
 import { WsClient } from "../rpc/testkit.js";
 import { decodeProof, verifyProof } from "../state/store/proof.js";
 import type { Msg } from "../state/types/tx.js";
-import { type RunningTestnet, startTestnet } from "./helpers/testnet.js";
+import { type RunningTestnet, startLiveTestnet } from "./helpers/testnet.js";
 
 let net: RunningTestnet;
 
 beforeAll(async () => {
-  net = await startTestnet(4);
-  // Generous: the full suite starts several 4-node testnets at once on a small machine.
-  for (let i = 0; i < 4; i++) await net.waitHeight(i, 2, 100_000);
+  net = await startLiveTestnet();
 }, 120_000);
 
 afterAll(async () => {

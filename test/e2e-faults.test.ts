@@ -8,13 +8,12 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateNodeKey, P2PHost } from "../node/p2p/index.js";
-import { type RunningTestnet, startTestnet } from "./helpers/testnet.js";
+import { type RunningTestnet, startLiveTestnet } from "./helpers/testnet.js";
 
 let net: RunningTestnet;
 
 beforeAll(async () => {
-  net = await startTestnet(4);
-  for (let i = 0; i < 4; i++) await net.waitHeight(i, 2, 60_000);
+  net = await startLiveTestnet();
 }, 90_000);
 
 afterAll(async () => {

@@ -12,13 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromHex } from "../lib/bytes.js";
 import { keyPairFromSeed, sign } from "../lib/ed25519.js";
 import { buildTx } from "../state/types/tx.js";
-import { type RunningTestnet, startTestnet } from "./helpers/testnet.js";
+import { type RunningTestnet, startLiveTestnet } from "./helpers/testnet.js";
 
 let net: RunningTestnet;
 
 beforeAll(async () => {
-  net = await startTestnet(4);
-  for (let i = 0; i < 4; i++) await net.waitHeight(i, 2, 60_000);
+  net = await startLiveTestnet();
 }, 90_000);
 
 afterAll(async () => {

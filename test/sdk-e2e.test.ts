@@ -23,7 +23,7 @@ import {
   Wallet,
 } from "../rpc/client/index.js";
 import { nodeSigner } from "../rpc/client/nodeSigner.js";
-import { type RunningTestnet, startTestnet } from "./helpers/testnet.js";
+import { type RunningTestnet, startLiveTestnet } from "./helpers/testnet.js";
 
 let net: RunningTestnet;
 let subs: SubscriptionClient | undefined;
@@ -31,24 +31,6 @@ let subs: SubscriptionClient | undefined;
 beforeAll(async () => {
   net = await startLiveTestnet();
 }, 100_000);
-
-/**
- * A 4-process testnet at height 2. Under heavy load (the full suite runs several testnets
- * on two cores) a testnet occasionally never leaves height 0 (seen in e2e-testnet.test.ts
- * too); one fresh start on new ports is tried before failing.
- */
-async function startLiveTestnet(): Promise<RunningTestnet> {
-  for (let attempt = 1; ; attempt++) {
-    const n = await startTestnet(4);
-    try {
-      await n.waitHeight(0, 2, 40_000);
-      return n;
-    } catch (e) {
-      await n.stopAll();
-      if (attempt === 2) throw e;
-    }
-  }
-}
 
 afterAll(async () => {
   subs?.close();

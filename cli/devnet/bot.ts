@@ -5,9 +5,11 @@
  * that crosses the spread now and then so trades happen. It talks to a node over JSON-RPC
  * like any trader.
  */
-import { fromHex, toBase64 } from "../../lib/bytes.js";
-import { keyPairFromSeed, sign } from "../../lib/ed25519.js";
-import { buildTx, type Msg } from "../../state/types/tx.js";
+
+import { PerpetuaClient, seedFromHex, Wallet } from "../../rpc/client/index.js";
+import { nodeSigner } from "../../rpc/client/nodeSigner.js";
+import type { MarketInfo } from "../../rpc/client/types.js";
+import type { Msg } from "../../state/types/tx.js";
 
 export interface BotOptions {
   rpc: string;
@@ -18,13 +20,6 @@ export interface BotOptions {
   levels?: number;
   /** Distance between levels, in ppm of the price. */
   spacingPpm?: number;
-}
-
-interface MarketInfo {
-  id: string;
-  tickSize: string;
-  stepSize: string;
-  oraclePrice: string;
 }
 
 function decimals(s: string): number {
@@ -41,44 +36,32 @@ function onTick(price: number, tick: string): string {
 
 export class MarketMaker {
   private timer: ReturnType<typeof setInterval> | undefined;
-  private nonce = 0;
   private round = 0;
   private busy = false;
+  private readonly client: PerpetuaClient;
+  private readonly maker: Wallet;
+  private readonly taker: Wallet;
   errors = 0;
   sent = 0;
 
-  constructor(private readonly o: BotOptions) {}
-
-  private async rpc(method: string, params: unknown = {}): Promise<unknown> {
-    const res = await fetch(this.o.rpc, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  constructor(private readonly o: BotOptions) {
+    this.client = new PerpetuaClient(o.rpc);
+    this.maker = new Wallet(this.client, nodeSigner(seedFromHex(o.makerSeed)), {
+      chainId: o.chainId,
     });
-    const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-    if (body.error) throw new Error(body.error.message);
-    return body.result;
+    this.taker = new Wallet(this.client, nodeSigner(seedFromHex(o.takerSeed)), {
+      chainId: o.chainId,
+    });
   }
 
-  private async send(seedHex: string, msgs: Msg[]): Promise<void> {
-    const seed = fromHex(seedHex);
-    const kp = keyPairFromSeed(seed);
-    this.nonce = Math.max(Date.now(), this.nonce + 1);
-    const { bytes } = buildTx(
-      { chainId: this.o.chainId, signer: kp.publicKey, nonce: this.nonce, msgs },
-      (m) => sign(seed, m),
-    );
-    const r = (await this.rpc("broadcast_tx_sync", { tx: toBase64(bytes) })) as {
-      code: number;
-      log: string;
-    };
-    if (r.code !== 0) this.errors++;
+  /** Sends without waiting for the commit; a rejection only counts as an error. */
+  private async send(wallet: Wallet, msgs: Msg[]): Promise<void> {
     this.sent++;
+    await wallet.send(msgs, { wait: false }).catch(() => this.errors++);
   }
 
   async markets(): Promise<MarketInfo[]> {
-    const r = (await this.rpc("markets")) as MarketInfo[] | { markets: MarketInfo[] };
-    return Array.isArray(r) ? r : r.markets;
+    return (await this.client.markets()).markets;
   }
 
   private async tick(): Promise<void> {
@@ -121,7 +104,7 @@ export class MarketMaker {
           });
         }
       }
-      await this.send(this.o.makerSeed, msgs);
+      await this.send(this.maker, msgs);
       // The taker crosses one market every other round, alternating sides.
       if (this.round % 2 === 0 && markets.length > 0) {
         const m = markets[(this.round / 2) % markets.length];
@@ -130,7 +113,7 @@ export class MarketMaker {
           Math.max(1, Math.round(500 / Number(m.oraclePrice) / Number(m.stepSize)))
         ).toFixed(decimals(m.stepSize));
         const side = this.round % 4 === 0 ? "buy" : "sell";
-        await this.send(this.o.takerSeed, [
+        await this.send(this.taker, [
           {
             kind: "place_order",
             market: m.id,

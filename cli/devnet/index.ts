@@ -15,6 +15,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { PerpetuaClient } from "../../rpc/client/index.js";
 import { type Args, bool, CliError, int, only, str, table } from "../args.js";
 import { makeTestnet, type TestnetLayout } from "../testnet/index.js";
 import { MarketMaker } from "./bot.js";
@@ -22,22 +23,19 @@ import { MarketMaker } from "./bot.js";
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const SCENARIOS = ["none", "crash", "grind", "gap"];
 
-async function rpc(url: string, method: string, params: unknown = {}): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-  if (body.error) throw new Error(body.error.message);
-  return body.result;
+async function latestHeight(client: PerpetuaClient): Promise<number> {
+  return Number((await client.status()).sync_info.latest_block_height);
 }
 
-async function waitForHeight(url: string, h: number, timeoutMs: number): Promise<number> {
+async function waitForHeight(
+  client: PerpetuaClient,
+  h: number,
+  timeoutMs: number,
+): Promise<number> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     try {
-      const s = (await rpc(url, "status")) as { sync_info: { latest_block_height: string } };
-      const height = Number(s.sync_info.latest_block_height);
+      const height = await latestHeight(client);
       if (height >= h) return height;
     } catch {
       // not up yet
@@ -138,7 +136,8 @@ export async function run(args: Args): Promise<void> {
   let statusTimer: ReturnType<typeof setInterval> | undefined;
 
   const rpc0 = layout.nodes[0].rpc;
-  await waitForHeight(rpc0, 1, 60_000);
+  const client = new PerpetuaClient(rpc0);
+  await waitForHeight(client, 1, 60_000);
 
   console.log("\nendpoints");
   console.log(
@@ -179,28 +178,16 @@ export async function run(args: Args): Promise<void> {
   let lines = 0;
   statusTimer = setInterval(async () => {
     try {
-      const s = (await rpc(rpc0, "status")) as { sync_info: { latest_block_height: string } };
-      const height = Number(s.sync_info.latest_block_height);
+      const height = await latestHeight(client);
       let txs = lastTxs;
       for (let h = Math.max(lastHeight + 1, height - 20); h <= height; h++) {
-        const b = (await rpc(rpc0, "block", { height: String(h) })) as {
-          block: { data: { txs: string[] } };
-        };
-        txs += b.block.data.txs.length;
+        txs += (await client.block(h)).block.data.txs.length;
       }
       const now = Date.now();
       const tps = ((txs - lastTxs) / ((now - lastAt) / 1000)).toFixed(1);
       let books = "";
       try {
-        const markets = (await rpc(rpc0, "markets")) as {
-          id: string;
-          bestBid: string | null;
-          bestAsk: string | null;
-          oraclePrice: string;
-        }[];
-        const list = Array.isArray(markets)
-          ? markets
-          : (markets as { markets: typeof markets }).markets;
+        const list = (await client.markets()).markets;
         books = list
           .map((m) => `${m.id} ${m.bestBid ?? "-"} / ${m.bestAsk ?? "-"} (oracle ${m.oraclePrice})`)
           .join("  ");
