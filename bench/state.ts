@@ -13,10 +13,14 @@
  * dirty keys), run as a child process with a larger heap.
  *
  * Run: npm run bench:state
+ * Env: STATE_BENCH_BLOCKS (20), STATE_BENCH_SKIP_STORE=1 (finalize only),
+ * STATE_BENCH_PROFILE=FILE (a CPU profile of the timed finalizeBlock calls only).
  */
 
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { type Profiler, Session } from "node:inspector/promises";
 import { performance } from "node:perf_hooks";
 import {
   GENESIS_TIME_MS,
@@ -92,6 +96,13 @@ async function finalizeBench() {
   // A digest of every result (codes, logs, data, events) and the app hashes: equal inputs
   // must give equal digests before and after any optimization.
   const results = createHash("sha256");
+  const profileFile = process.env.STATE_BENCH_PROFILE;
+  const profiler = profileFile ? new Session() : undefined;
+  if (profiler !== undefined) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.setSamplingInterval", { interval: 100 });
+  }
   for (let b = 0; b < WARMUP_BLOCKS + BLOCKS; b++) {
     const txs = makeBlock();
     for (const tx of txs) {
@@ -99,11 +110,17 @@ async function finalizeBench() {
       if (!c.ok) throw new Error(`checkTx: ${c.log}`);
     }
     const req = nextBlock(chain, txs);
+    const timed = b >= WARMUP_BLOCKS;
+    if (timed && profiler !== undefined) await profiler.post("Profiler.start");
     const s = performance.now();
     const cpu0 = process.cpuUsage();
     const res = await chain.app.finalizeBlock(req);
     const cpu = process.cpuUsage(cpu0);
     const e = performance.now();
+    if (timed && profiler !== undefined) {
+      const { profile } = await profiler.post("Profiler.stop");
+      profiles.push(profile);
+    }
     await chain.app.commit();
     const c = performance.now();
     chain.height = req.height;
@@ -120,7 +137,7 @@ async function finalizeBench() {
       for (const a of ev.attributes) results.update(`|${a.key}=${a.value}`);
     }
     for (const tr of res.txResults) if (tr.code !== 0) throw new Error(`tx failed: ${tr.log}`);
-    if (b >= WARMUP_BLOCKS) {
+    if (timed) {
       msgs += TXS_PER_BLOCK * MSGS_PER_TX;
       finalizeMs += e - s;
       finalizeCpuMs += (cpu.user + cpu.system) / 1000;
@@ -128,6 +145,8 @@ async function finalizeBench() {
       for (const tr of res.txResults) fills += tr.events.filter((ev) => ev.type === "fill").length;
     }
   }
+  if (profileFile !== undefined)
+    writeFileSync(profileFile, JSON.stringify(mergeProfiles(profiles)));
   const ex = chain.app.exchange();
   const resting = ex.marketIds.reduce((n, id) => n + ex.markets.get(id)!.book.size(), 0);
   process.stderr.write(
@@ -137,6 +156,32 @@ async function finalizeBench() {
     finalize_msgs_s: Math.round(msgs / (finalizeMs / 1000)),
     commit_block_ms: +(commitMs / BLOCKS).toFixed(1),
   };
+}
+
+const profiles: Profiler.Profile[] = [];
+
+/** One profile out of several (node ids renumbered), for tools that read one file. */
+function mergeProfiles(ps: Profiler.Profile[]): Profiler.Profile {
+  const out = { nodes: [], samples: [], timeDeltas: [], startTime: 0, endTime: 0 } as {
+    nodes: Profiler.ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+    startTime: number;
+    endTime: number;
+  };
+  let base = 0;
+  for (const p of ps) {
+    let max = 0;
+    for (const n of p.nodes) {
+      max = Math.max(max, n.id);
+      out.nodes.push({ ...n, id: n.id + base, children: n.children?.map((c) => c + base) });
+    }
+    for (const s of p.samples ?? []) out.samples.push(s + base);
+    out.timeDeltas.push(...(p.timeDeltas ?? []));
+    out.endTime += p.endTime - p.startTime;
+    base += max;
+  }
+  return out;
 }
 
 function storeBench(): number | undefined {

@@ -156,3 +156,60 @@ describe("FastBook at scale", () => {
     expect(fast.size()).toBe(0);
   });
 });
+
+describe("FastBook.checkChanged (the per-block check)", () => {
+  type Node = { id: number; prev: Node | null; next: Node | null };
+  type Level = { totalLots: number; head: Node | null; tail: Node | null };
+  /** The level record at `price` on `side`, reached through the private index. */
+  function levelAt(book: FastBook, side: "bids" | "asks", price: number): Level {
+    const s = (book as unknown as Record<string, { byPrice: Map<number, Level> }>)[side];
+    return s.byPrice.get(price)!;
+  }
+
+  it("looks at what changed since the last check and catches a broken link there", () => {
+    const book = new FastBook();
+    for (let id = 1; id <= 200; id++) {
+      book.place(limit(id % 7, "buy", 3, 100 + (id % 20), { id }), 1);
+    }
+    book.checkChanged();
+    // A partial fill of the best bid's first order: that order is checked next time.
+    book.place(limit(99, "sell", 2, 119, { id: 1000, tif: "ioc" }), 1);
+    const level = levelAt(book, "bids", 119);
+    level.head!.next!.prev = null;
+    expect(() => book.checkChanged()).toThrow(/links of order/);
+    expect(() => book.checkInvariants()).toThrow(/links of order/);
+  });
+
+  it("trusts untouched levels, which the full check still walks", () => {
+    const book = new FastBook();
+    for (let id = 1; id <= 200; id++)
+      book.place(limit(id % 7, "buy", 3, 100 + (id % 20), { id }), 1);
+    book.checkChanged();
+    // Corrupt a level no operation touches afterwards: the incremental check cannot see
+    // it (by design); the full check, run every FULL_CHECK_BLOCKS blocks, does.
+    levelAt(book, "bids", 105).totalLots += 1;
+    book.place(limit(3, "buy", 1, 110, { id: 500 }), 1);
+    expect(() => book.checkChanged()).not.toThrow();
+    expect(() => book.checkInvariants()).toThrow(/total of level 105/);
+  });
+
+  it("agrees with the full check on a random stream", () => {
+    const rand = prng(23);
+    const book = new FastBook();
+    const live: number[] = [];
+    for (let id = 1; id <= 5_000; id++) {
+      if (live.length > 0 && rand(3) === 0) {
+        const victim = live.splice(rand(live.length), 1)[0];
+        // It may have been filled or cancelled by self-trade prevention since.
+        if (book.getOrder(victim)) book.cancel(victim);
+      } else {
+        const buy = rand(2) === 0;
+        const price = buy ? 900 + rand(120) : 1000 + rand(120);
+        book.place(limit(rand(OWNERS), buy ? "buy" : "sell", 1 + rand(9), price, { id }), 1);
+        if (book.getOrder(id)) live.push(id);
+      }
+      if (id % 97 === 0) book.checkChanged();
+      if (id % 1000 === 0) book.checkInvariants(true);
+    }
+  });
+});

@@ -92,6 +92,8 @@ class PriceLevel {
   tail: OrderNode | null = null;
   totalLots = 0;
   count = 0;
+  /** In FastBook.changedLevels (changed since the last invariant check). */
+  changed = false;
   constructor(
     readonly priceTicks: number,
     /** sign × price: larger is better on either side. */
@@ -267,6 +269,9 @@ export class FastBook implements OrderBook {
   private readonly byExpiry = new Map<number, Set<OrderNode>>();
   /** Min-heap of goodTilBlock heights; may hold heights whose set is gone (skipped). */
   private expiryHeap: number[] = [];
+  /** Levels and live nodes changed since the last check: what `checkChanged` looks at. */
+  private changedLevels: PriceLevel[] = [];
+  private changedNodes: OrderNode[] = [];
 
   static restore(snapshot: BookSnapshot): FastBook {
     checkSnapshot(snapshot);
@@ -332,6 +337,8 @@ export class FastBook implements OrderBook {
     level.tail = node;
     level.totalLots += remainingLots;
     level.count++;
+    this.markChanged(level);
+    this.changedNodes.push(node);
     this.byId.set(node.id, node);
     let orders = this.byOwner.get(node.owner);
     if (orders === undefined) {
@@ -341,6 +348,12 @@ export class FastBook implements OrderBook {
     orders.set(node.clientId, node);
     node.ownerOrders = orders;
     if (gtb !== null) this.indexExpiry(node, gtb);
+  }
+
+  private markChanged(level: PriceLevel): void {
+    if (level.changed) return;
+    level.changed = true;
+    this.changedLevels.push(level);
   }
 
   private indexExpiry(node: OrderNode, gtb: number): void {
@@ -375,6 +388,9 @@ export class FastBook implements OrderBook {
     if (next === null) level.tail = prev;
     else next.prev = prev;
     level.totalLots -= node.remainingLots;
+    this.markChanged(level);
+    if (prev !== null) this.changedNodes.push(prev);
+    if (next !== null) this.changedNodes.push(next);
     if (--level.count === 0) (node.side === "buy" ? this.bids : this.asks).emptied(level);
     this.byId.delete(node.id);
     const orders = node.ownerOrders!;
@@ -487,6 +503,8 @@ export class FastBook implements OrderBook {
         else {
           node.remainingLots = left;
           level.totalLots -= lots;
+          this.markChanged(level);
+          this.changedNodes.push(node);
         }
         node = next;
       }
@@ -682,7 +700,64 @@ export class FastBook implements OrderBook {
    * as many orders as the levels. `deep` also looks every order up in every index and checks
    * the expiry heap and the free list: for tests, several times slower on a large book.
    */
+  /**
+   * The per-block check, O(changes) rather than O(orders): the book is uncrossed, each
+   * changed level's ends and counters agree (head and tail present iff it holds orders, a
+   * total of at least one lot per order), each order placed, partly filled or next to a
+   * removed one is linked both ways in its level with sane fields and indexed by id. What
+   * only a walk can prove (each level's total equals its orders, the indexes' sizes) the
+   * full check proves; the exchange runs it every FULL_CHECK_BLOCKS blocks.
+   */
+  checkChanged(): void {
+    const broken = (message: string): never => {
+      throw new InvariantError("orderbook", message);
+    };
+    const levels = this.changedLevels;
+    const nodes = this.changedNodes;
+    this.changedLevels = [];
+    this.changedNodes = [];
+    for (const side of [this.bids, this.asks]) {
+      const best = side.best;
+      if (best !== null && best.count === 0) broken(`${side.side} best level is empty`);
+    }
+    const bid = this.bestBid();
+    const ask = this.bestAsk();
+    if (bid !== undefined && ask !== undefined && bid >= ask) broken(`crossed: ${bid} >= ${ask}`);
+    for (const level of levels) {
+      level.changed = false;
+      const empty = level.count === 0;
+      if ((level.head === null) !== empty || (level.tail === null) !== empty) {
+        broken(`ends of level ${level.priceTicks}`);
+      }
+      if (empty ? level.totalLots !== 0 : level.totalLots < level.count || level.count < 0) {
+        broken(`total of level ${level.priceTicks}`);
+      }
+      if (!empty && (level.head!.prev !== null || level.tail!.next !== null)) {
+        broken(`ends of level ${level.priceTicks}`);
+      }
+    }
+    for (const node of nodes) {
+      const level = node.level;
+      if (level === null) continue; // removed (and free) since it was recorded
+      const { prev, next } = node;
+      if (prev === null ? level.head !== node : prev.next !== node || prev.level !== level) {
+        broken(`links of order ${node.id}`);
+      }
+      if (next === null ? level.tail !== node : next.prev !== node || next.level !== level) {
+        broken(`links of order ${node.id}`);
+      }
+      if (node.priceTicks !== level.priceTicks) broken(`price of order ${node.id}`);
+      if (node.remainingLots <= 0 || node.remainingLots > node.sizeLots) {
+        broken(`remaining size of order ${node.id}`);
+      }
+      if (this.byId.get(node.id) !== node) broken(`id index of ${node.id}`);
+    }
+  }
+
   checkInvariants(deep = false): void {
+    for (const level of this.changedLevels) level.changed = false;
+    this.changedLevels = [];
+    this.changedNodes = [];
     const broken = (message: string): never => {
       throw new InvariantError("orderbook", message);
     };

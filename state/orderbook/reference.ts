@@ -299,6 +299,10 @@ export class ReferenceBook implements OrderBook {
   checkInvariants(_deep?: boolean): void {
     checkSnapshot(this.snapshot());
   }
+
+  checkChanged(): void {
+    this.checkInvariants();
+  }
 }
 
 function cancelEvent(order: RestingOrder, reason: CancelReason): CancelEvent {

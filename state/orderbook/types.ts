@@ -228,4 +228,10 @@ export interface OrderBook {
    * also cross-checks every index entry.
    */
   checkInvariants(deep?: boolean): void;
+  /**
+   * The same checks over what changed since the last check (levels whose orders changed),
+   * trusting the rest as last checked: the per-block check. A full check is still due now
+   * and then (the exchange runs one every FULL_CHECK_BLOCKS).
+   */
+  checkChanged(): void;
 }
