@@ -31,6 +31,20 @@ export interface BlockStore {
    */
   saveFinalizeResult?(height: number, result: FinalizeBlockResponse): Promise<void>;
   loadFinalizeResult?(height: number): FinalizeBlockResponse | null;
+  /**
+   * Makes a finalized height durable in ONE atomic write: the block, its commit, the
+   * FinalizeBlock response and the state changes the application persists during
+   * `appCommit` (which resolves once they are durable). When present the driver calls it
+   * instead of save → finalizeBlock → saveFinalizeResult → commit, so a crash leaves the
+   * whole height or none of it (the node then decides it again from its WAL, or fetches it
+   * by block sync). Never called for a height already stored.
+   */
+  commitHeight?(
+    block: Block,
+    commit: Commit,
+    result: FinalizeBlockResponse,
+    appCommit: () => Promise<unknown>,
+  ): Promise<void>;
 }
 
 export class MemoryBlockStore implements BlockStore {

@@ -876,12 +876,19 @@ export class Driver {
   private async commitBlock(block: Block, commit: Commit): Promise<void> {
     const height = block.header.height;
     const store = this.deps.blockStore;
-    if (store.height() < height) await store.save(block, commit);
-    const resp = await this.deps.app.finalizeBlock(
-      blockRequest(block, this.ctx.prevValidators, this.ctx.validators),
-    );
-    await this.saveFinalizeResult(height, resp);
-    await this.deps.app.commit();
+    const app = this.deps.app;
+    const request = blockRequest(block, this.ctx.prevValidators, this.ctx.validators);
+    let resp: FinalizeBlockResponse;
+    if (store.commitHeight && store.height() < height) {
+      // One atomic batch: block, commit, results and state (consensus/blockStore.ts).
+      resp = await app.finalizeBlock(request);
+      await store.commitHeight(block, commit, resp, () => app.commit());
+    } else {
+      if (store.height() < height) await store.save(block, commit);
+      resp = await app.finalizeBlock(request);
+      await this.saveFinalizeResult(height, resp);
+      await app.commit();
+    }
     await this.deps.wal.appendSync({ kind: "endHeight", height });
     for (const ev of block.evidence) this.evidence.markCommitted(ev);
     this.evidence.prune(height + 1 - this.cfg.evidenceMaxAgeHeights);

@@ -1,9 +1,8 @@
 /**
  * The consensus block store over LevelDB: blocks and commits (node/db CodecBlockStore with
- * the consensus wire codec), plus each height's FinalizeBlock response and the tx index,
- * saved in one batch before the application commits (as CometBFT saves its
- * FinalizeBlockResponse), so the RPC can serve block_results and tx, and recovery can read
- * what a height produced.
+ * the consensus wire codec), each height's FinalizeBlock response and the tx index. A
+ * height the node decides is written by `commitHeight` in one atomic batch with the
+ * application's state; the RPC serves block_results and tx from it.
  */
 
 import type { BlockStore as ConsensusBlockStore, StoredBlock } from "../consensus/blockStore.js";
@@ -18,10 +17,11 @@ import { decodeResults, encodeResults } from "./resultsCodec.js";
 
 /**
  * Crash points for fault tests (never set in production): PERPETUA_CRASH_POINT =
- * "block-saved:H" exits the process right after block H's batch is durable (before the app
- * runs it), "results-saved:H" right after H's results are durable (before the app commits).
+ * "before-batch:H" exits the process after the app finalized block H in memory, before the
+ * height's batch is written (the node has nothing of H on restart); "after-batch:H" right
+ * after the batch is durable, before the consensus WAL's end-of-height marker.
  */
-const CRASH = /^(block-saved|results-saved):(\d+)$/.exec(process.env.PERPETUA_CRASH_POINT ?? "");
+const CRASH = /^(before-batch|after-batch):(\d+)$/.exec(process.env.PERPETUA_CRASH_POINT ?? "");
 
 function crashPoint(point: string, height: number): void {
   if (CRASH && CRASH[1] === point && Number(CRASH[2]) === height) process.exit(86);
@@ -57,9 +57,36 @@ export class NodeBlockStore implements ConsensusBlockStore {
 
   async save(block: Block, commit: Commit): Promise<void> {
     await this.blocks.save(block, commit);
-    crashPoint("block-saved", block.header.height);
   }
 
+  /**
+   * The block, its commit, its results, the tx index, the chain meta and the application's
+   * state changes (written by `appCommit` through the node database's state bucket) in one
+   * fsynced LevelDB batch (NodeDb.commitBlock).
+   */
+  async commitHeight(
+    block: Block,
+    commit: Commit,
+    result: FinalizeBlockResponse,
+    appCommit: () => Promise<unknown>,
+  ): Promise<void> {
+    const height = block.header.height;
+    crashPoint("before-batch", height);
+    await this.db.commitBlock(
+      {
+        ...this.blocks.record(block, commit),
+        results: encodeResults(result),
+        txHashes: txHashes(block.txs),
+        appHash: result.appHash,
+      },
+      appCommit,
+    );
+    this.blocks.saved(height);
+    this.remember(height, result);
+    crashPoint("after-batch", height);
+  }
+
+  /** Results of a height whose block is already stored (the handshake's replay). */
   async saveFinalizeResult(height: number, result: FinalizeBlockResponse): Promise<void> {
     const batch = this.db.batch();
     batch.put(this.db.results, height, encodeResults(result));
@@ -70,7 +97,10 @@ export class NodeBlockStore implements ConsensusBlockStore {
         batch.put(this.db.txIndex, hashes[i], { height, index: i });
     }
     await this.db.write(batch);
-    crashPoint("results-saved", height);
+    this.remember(height, result);
+  }
+
+  private remember(height: number, result: FinalizeBlockResponse): void {
     this.recent.set(height, result);
     if (this.recent.size > 64) this.recent.delete(this.recent.keys().next().value as number);
   }

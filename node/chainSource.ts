@@ -8,6 +8,7 @@ import type { Block, Header } from "../consensus/types/block.js";
 import { blockHash } from "../consensus/types/block.js";
 import type { Commit } from "../consensus/types/commit.js";
 import { newValidatorSet, type ValidatorSet } from "../consensus/types/validatorSet.js";
+import type { Vote } from "../consensus/types/vote.js";
 import type { ParsedGenesis } from "../genesis/genesis.js";
 import type { Application } from "../lib/abci.js";
 import { addressBytes } from "../lib/address.js";
@@ -20,6 +21,7 @@ import {
   type ChainSource,
   type CheckTxView,
   type CommitView,
+  type EvidenceVoteView,
   type GenesisView,
   type HeaderView,
   type MempoolView,
@@ -60,6 +62,19 @@ const EMPTY = new Uint8Array(0);
 
 function blockId(hash: Uint8Array): BlockIdView {
   return { hash, parts: { total: 1, hash } };
+}
+
+function voteView(v: Vote): EvidenceVoteView {
+  return {
+    type: v.type,
+    height: v.height,
+    round: v.round,
+    blockId: v.blockHash.length === 0 ? null : blockId(v.blockHash),
+    timeMs: v.timestampMs,
+    validatorAddress: v.validatorAddress,
+    validatorIndex: v.validatorIndex,
+    signature: v.signature,
+  };
 }
 
 function headerView(h: Header): HeaderView {
@@ -121,6 +136,7 @@ export class NodeChainSource implements ChainSource {
       header: headerView(b.header),
       txs: b.txs,
       lastCommit: b.lastCommit ? this.commitView(b.lastCommit) : null,
+      evidence: b.evidence.map((e) => ({ voteA: voteView(e.voteA), voteB: voteView(e.voteB) })),
     };
   }
 

@@ -1,8 +1,8 @@
 /**
  * Fault tests with real processes (issue 5): a partition that isolates 2 of 4 validators
  * (their processes frozen with SIGSTOP) stops commits and commits resume after healing;
- * crashes right after a block's batch and right before the app commits recover to the
- * same app hash; a byzantine peer gossiping garbage, forged and oversize messages is
+ * a node killed right before and right after a height's single atomic batch (block,
+ * results, state) recovers to the same app hash; a byzantine peer gossiping garbage, forged and oversize messages is
  * graylisted while the chain keeps going; /metrics serves Prometheus text.
  */
 import pino from "pino";
@@ -44,7 +44,7 @@ describe("faults with real processes", () => {
     await net.waitHeight(3, frozenAt + 3, 30_000);
   }, 60_000);
 
-  it.each(["block-saved", "results-saved"])(
+  it.each(["before-batch", "after-batch"])(
     "a node killed at the crash point %s recovers to the same app hash",
     async (point) => {
       const target = (await net.height(1)) + 3;

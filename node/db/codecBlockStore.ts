@@ -8,7 +8,7 @@
  * LevelDB directly (memtable or block cache, else one disk read).
  */
 import type { Logger } from "pino";
-import { BlockStore } from "./blockStore.js";
+import { type BlockRecord, BlockStore } from "./blockStore.js";
 import { ChainMetaRepository } from "./chainMeta.js";
 import { type DatabaseController, WriteBatch } from "./controller.js";
 import { DbError } from "./errors.js";
@@ -62,20 +62,30 @@ export class CodecBlockStore<B, C> {
     return { block: this.codec.decodeBlock(b), commit: this.codec.decodeCommit(c) };
   }
 
-  /** Block, hash index, commit (also as seen commit) and last height in one fsynced batch. */
-  async save(block: B, commit: C): Promise<void> {
-    const height = this.codec.heightOf(block);
+  /** The record `save` writes (and `NodeDb.commitBlock` stages with the rest of a height). */
+  record(block: B, commit: C): BlockRecord {
     const commitBytes = this.codec.encodeCommit(commit);
-    const batch = new WriteBatch();
-    this.store.stage(batch, {
-      height,
+    return {
+      height: this.codec.heightOf(block),
       hash: this.codec.hashOf(block),
       block: this.codec.encodeBlock(block),
       commit: commitBytes,
       seenCommit: commitBytes,
-    });
-    if (height >= this.top) this.meta.stageLastBlockHeight(batch, height);
+    };
+  }
+
+  /** Block, hash index, commit (also as seen commit) and last height in one fsynced batch. */
+  async save(block: B, commit: C): Promise<void> {
+    const rec = this.record(block, commit);
+    const batch = new WriteBatch();
+    this.store.stage(batch, rec);
+    if (rec.height >= this.top) this.meta.stageLastBlockHeight(batch, rec.height);
     await this.db.write(batch);
+    this.saved(rec.height);
+  }
+
+  /** Records that `height` was written by a batch this store did not write itself. */
+  saved(height: number): void {
     if (height > this.top) this.top = height;
     this.logger?.debug({ height }, "block saved");
   }

@@ -22,6 +22,7 @@ import {
   type BlockResultsView,
   type BlockView,
   type CommitView,
+  type EvidenceVoteView,
   type HeaderView,
   type TxResultView,
   type ValidatorView,
@@ -109,11 +110,30 @@ export interface BlockJson {
   last_commit: CommitJson;
 }
 
+function encodeEvidenceVote(v: EvidenceVoteView) {
+  return {
+    type: v.type,
+    height: String(v.height),
+    round: v.round,
+    block_id: blockId(v.blockId),
+    timestamp: rfc3339(v.timeMs),
+    validator_address: hexUpper(v.validatorAddress),
+    validator_index: v.validatorIndex,
+    signature: b64(v.signature),
+  };
+}
+
 export function encodeBlockBody(b: BlockView): BlockJson {
   return {
     header: encodeHeader(b.header),
     data: { txs: b.txs.map(b64) },
-    evidence: { evidence: [] },
+    // CometBFT's amino JSON of DuplicateVoteEvidence.
+    evidence: {
+      evidence: (b.evidence ?? []).map((e) => ({
+        type: "tendermint/DuplicateVoteEvidence",
+        value: { vote_a: encodeEvidenceVote(e.voteA), vote_b: encodeEvidenceVote(e.voteB) },
+      })),
+    },
     last_commit: encodeCommit(b.lastCommit),
   };
 }

@@ -59,6 +59,39 @@ describe("CometBFT JSON encoders", () => {
     expect(j.block_id.parts.total).toBe(1);
   });
 
+  it("block: duplicate-vote evidence in CometBFT's JSON shape", () => {
+    const vote = (hash: Uint8Array) => ({
+      type: 2,
+      height: 7,
+      round: 0,
+      blockId: hash.length === 0 ? null : { hash, parts: { total: 1, hash } },
+      timeMs: 1_767_225_600_000,
+      validatorAddress: new Uint8Array(20).fill(0xab),
+      validatorIndex: 3,
+      signature: new Uint8Array(64).fill(1),
+    });
+    const j = encodeBlock({
+      ...blockAt(8),
+      evidence: [{ voteA: vote(new Uint8Array(32).fill(2)), voteB: vote(new Uint8Array(0)) }],
+    });
+    expect(encodeBlock(blockAt(8)).block.evidence.evidence).toEqual([]);
+    const [ev] = j.block.evidence.evidence as {
+      type: string;
+      value: { vote_a: Record<string, unknown>; vote_b: Record<string, unknown> };
+    }[];
+    expect(ev.type).toBe("tendermint/DuplicateVoteEvidence");
+    expect(ev.value.vote_a).toMatchObject({
+      type: 2,
+      height: "7",
+      round: 0,
+      validator_address: "AB".repeat(20),
+      validator_index: 3,
+      timestamp: "2026-01-01T00:00:00.000000000Z",
+    });
+    expect((ev.value.vote_a.block_id as { hash: string }).hash).toBe("02".repeat(32));
+    expect((ev.value.vote_b.block_id as { hash: string }).hash).toBe("");
+  });
+
   it("block: txs base64, commit signatures (present and absent)", () => {
     const j = encodeBlock(blockAt(3));
     expect(j.block.data.txs).toEqual([toBase64(utf8("tx-3-0")), toBase64(utf8("tx-3-1"))]);

@@ -62,6 +62,27 @@ export interface BlockView {
   readonly lastCommit: CommitView | null;
   /** Encoded size in bytes, for `blockchain`'s block_size (0 when unknown). */
   readonly sizeBytes?: number;
+  /** Duplicate-vote evidence the block carries (none when absent). */
+  readonly evidence?: readonly EvidenceView[];
+}
+
+/** One signed vote of a duplicate-vote pair. */
+export interface EvidenceVoteView {
+  /** 1 prevote, 2 precommit (CometBFT's SignedMsgType). */
+  readonly type: number;
+  readonly height: number;
+  readonly round: number;
+  /** null for a nil vote. */
+  readonly blockId: BlockIdView | null;
+  readonly timeMs: number;
+  readonly validatorAddress: Uint8Array;
+  readonly validatorIndex: number;
+  readonly signature: Uint8Array;
+}
+
+export interface EvidenceView {
+  readonly voteA: EvidenceVoteView;
+  readonly voteB: EvidenceVoteView;
 }
 
 export interface ValidatorView {
