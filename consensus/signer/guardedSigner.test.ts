@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { isConsensusError } from "../errors.js";
 import { NIL, VoteType } from "../types/vote.js";
 import { FileSignerStorage } from "./fileSignerStorage.js";
 import { GuardedSigner } from "./guardedSigner.js";
+import { encodeLastSignState } from "./lastSignState.js";
 import { MemorySignerStorage } from "./memorySignerStorage.js";
 
 const SEED = new Uint8Array(32).fill(9);
@@ -104,5 +105,52 @@ describe("GuardedSigner", () => {
         EXT,
       ),
     ).rejects.toSatisfy((e) => isConsensusError(e, "signer_conflict"));
+  });
+
+  it("file storage: a torn slot falls back to the other one; an old-format file is read and upgraded", async () => {
+    const path = join(dir, "slots.state");
+    const st = new FileSignerStorage(path);
+    const s = new GuardedSigner("c", SEED, ed25519Scheme, st);
+    await s.signVote(prevote(5, 0, HASH_A), null); // seq 1 → slot 1
+    await s.signVote(prevote(6, 0, HASH_A), null); // seq 2 → slot 0
+    st.close();
+    expect(new FileSignerStorage(path).load()?.height).toBe(6);
+    // Tear the newer slot (slot 0): the state of height 5 remains, and is still a guard.
+    const bytes = readFileSync(path);
+    bytes[20] ^= 0xff;
+    writeFileSync(path, bytes);
+    const reopened = new FileSignerStorage(path);
+    expect(reopened.load()?.height).toBe(5);
+    // Tear both: the node refuses rather than sign without a guard.
+    bytes[4096 + 20] ^= 0xff;
+    writeFileSync(path, bytes);
+    expect(() => new FileSignerStorage(path).load()).toThrow(/no valid slot/);
+
+    // The previous format: the CBOR state alone.
+    const legacy = join(dir, "legacy.state");
+    const old = new GuardedSigner("c", SEED, ed25519Scheme, new MemorySignerStorage());
+    await old.signVote(prevote(9, 1, HASH_B), null);
+    writeFileSync(legacy, encodeLastSignState(old.lastSigned()!));
+    const up = new GuardedSigner("c", SEED, ed25519Scheme, new FileSignerStorage(legacy));
+    expect(up.lastSigned()?.height).toBe(9);
+    await expect(up.signVote(prevote(9, 1, HASH_A), null)).rejects.toSatisfy((e) =>
+      isConsensusError(e, "signer_conflict"),
+    );
+    await up.signVote(prevote(10, 0, HASH_A), null);
+    expect(new FileSignerStorage(legacy).load()?.height).toBe(10);
+  });
+
+  it("overlapping calls are serialized: two conflicting prevotes, one signature", async () => {
+    const s = new GuardedSigner(
+      "c",
+      SEED,
+      ed25519Scheme,
+      new FileSignerStorage(join(dir, "race.state")),
+    );
+    const results = await Promise.allSettled([
+      s.signVote(prevote(3, 0, HASH_A), null),
+      s.signVote(prevote(3, 0, HASH_B), null),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected"]);
   });
 });

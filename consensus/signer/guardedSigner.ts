@@ -28,6 +28,8 @@ export class GuardedSigner {
   readonly publicKey: Uint8Array;
   private last: LastSignState | null;
 
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly chainId: string,
     private readonly seed: Uint8Array,
@@ -47,7 +49,28 @@ export class GuardedSigner {
    * extensions enabled), the extension over voteExtensionSignBytes. Throws
    * ConsensusError signer_regression / signer_conflict when the guard refuses.
    */
-  async signVote(
+  signVote(
+    v: Pick<Vote, "type" | "height" | "round" | "blockHash" | "timestampMs">,
+    extension: Uint8Array | null,
+  ): Promise<SignedVoteParts> {
+    return this.serial(() => this.signVoteNow(v, extension));
+  }
+
+  signProposal(p: Pick<Proposal, "height" | "round" | "polRound" | "blockHash">) {
+    return this.serial(() => this.signProposalNow(p));
+  }
+
+  /**
+   * One signing at a time: each checks the guard against the state the previous one saved
+   * (the save is asynchronous, so two overlapping calls could otherwise both pass it).
+   */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async signVoteNow(
     v: Pick<Vote, "type" | "height" | "round" | "blockHash" | "timestampMs">,
     extension: Uint8Array | null,
   ): Promise<SignedVoteParts> {
@@ -90,7 +113,7 @@ export class GuardedSigner {
     };
   }
 
-  async signProposal(p: Pick<Proposal, "height" | "round" | "polRound" | "blockHash">) {
+  private async signProposalNow(p: Pick<Proposal, "height" | "round" | "polRound" | "blockHash">) {
     const bytes = proposalSignBytes(this.chainId, p);
     const hash = sha256(bytes);
     const same = this.check(p.height, p.round, SignStep.Propose, hash);

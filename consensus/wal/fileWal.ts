@@ -11,6 +11,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fstatSync,
   fsyncSync,
   ftruncateSync,
@@ -127,7 +128,17 @@ export class FileWal implements Wal {
       this.rotate();
     }
     this.write(record);
-    fsyncSync(this.fd);
+    // On libuv's thread pool: the event loop keeps serving gossip and RPC meanwhile. It
+    // covers every record written before it; callers await it before acting on the record.
+    const fd = this.fd;
+    await new Promise<void>((resolve, reject) =>
+      fdatasync(fd, (err) => {
+        // rotate() and close() fsync the file before closing it: nothing is lost if the
+        // descriptor went away meanwhile.
+        if (err && !(err.code === "EBADF" && this.fd !== fd)) reject(err);
+        else resolve();
+      }),
+    );
   }
 
   private rotate(): void {
