@@ -1,5 +1,13 @@
 /**
- * SHA-256 (FIPS 180-4) through node:crypto's one-shot hash, the fastest path on Node 20.
+ * SHA-256 (FIPS 180-4) through node:crypto's one-shot hash, the fastest path on Node 20, and
+ * through @noble/hashes (lib/hashPure.ts) where node:crypto does not exist (a browser running
+ * the SDK, which reaches this module through state/types/tx.ts).
+ *
+ * node:crypto is taken from `process.getBuiltinModule` (Node ≥ 20.16) rather than a static
+ * `import`: a static import of a `node:` module breaks every browser bundle of the SDK (the
+ * bundler stubs it out and the first hash throws), while this line is plain property access
+ * that bundlers leave alone and browsers answer with `undefined`. The choice is made once at
+ * load; `SHA256_BACKEND` says which (lib/hashBackend.test.ts holds the node to node:crypto).
  *
  * The digest is requested as a "binary" (latin1) string (one char per byte, a plain V8 string) and
  * copied into a 32-byte Uint8Array, which V8 allocates on its heap. Asking for a Buffer
@@ -7,18 +15,31 @@
  * 65-byte hash against ~310 ns (into a reused buffer) or ~350 ns (fresh array) this way.
  * The store hashes ~50,000 times per commit and the book set-hash once per order change.
  */
-import { createHash, hash } from "node:crypto";
+import type * as NodeCrypto from "node:crypto";
+import * as pure from "./hashPure.js";
 
-const oneShot = typeof hash === "function";
+const nodeCrypto = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.("node:crypto") as typeof NodeCrypto | undefined;
+/** One-shot `crypto.hash` (Node ≥ 20.12); `createHash` is the older streaming API. */
+const nodeHash = typeof nodeCrypto?.hash === "function" ? nodeCrypto.hash : undefined;
+const nodeCreateHash = nodeCrypto?.createHash;
+
+/** Which implementation this process hashes with. */
+export const SHA256_BACKEND: "node:crypto" | "noble" = nodeCreateHash ? "node:crypto" : "noble";
 
 /** sha256(data) written into out[offset, offset + 32). */
 export function sha256Into(data: Uint8Array, out: Uint8Array, offset = 0): void {
-  if (oneShot) {
-    const s = hash("sha256", data, "binary");
+  if (nodeHash !== undefined) {
+    const s = nodeHash("sha256", data, "binary");
     for (let i = 0; i < 32; i++) out[offset + i] = s.charCodeAt(i);
     return;
   }
-  out.set(createHash("sha256").update(data).digest(), offset);
+  if (nodeCreateHash !== undefined) {
+    out.set(nodeCreateHash("sha256").update(data).digest(), offset);
+    return;
+  }
+  pure.sha256Into(data, out, offset);
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
@@ -29,7 +50,8 @@ export function sha256(data: Uint8Array): Uint8Array {
 
 /** sha256 over the concatenation of several parts, without concatenating them first. */
 export function sha256Parts(...parts: Uint8Array[]): Uint8Array {
-  const h = createHash("sha256");
+  if (nodeCreateHash === undefined) return pure.sha256Parts(...parts);
+  const h = nodeCreateHash("sha256");
   for (const p of parts) h.update(p);
   const b = h.digest();
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

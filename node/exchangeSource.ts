@@ -9,17 +9,28 @@
  * exactly what was published live. Book diffs are differences of depth snapshots, which the
  * store does not keep: they are kept in memory for the replay window; a resumption from
  * before what memory covers (e.g. after a node restart) starts with a fresh snapshot.
+ *
+ * Funding on `account:<a>` is the one part that needs state: the results say when a market's
+ * index moved and by how much, not who held a position then. Positions change only through
+ * fills, so the position at the start of height h is the current one (an `account` query at
+ * height S) minus every fill of the account in heights h..S. That is exact, live or replayed.
  */
 import { type Block, blockHash } from "../consensus/types/block.js";
 import type { FinalizeBlockResponse, QueryRequest, QueryResponse } from "../lib/abci.js";
 import { toBase64, toHex } from "../lib/bytes.js";
 import { ErrorCode, PerpetuaError } from "../lib/errors.js";
+import { parseUnit, toUnits } from "../lib/fixed.js";
 import {
   accountUpdatesOf,
   blockSummary,
   type CommittedHeight,
   diffLevels,
+  type FundingPaymentView,
+  fundingPaymentsOf,
+  fundingTicksOf,
   type Level,
+  type MarketUnits,
+  positionDeltasOf,
   type TradeView,
   tradesByMarket,
   tradesOf,
@@ -68,11 +79,26 @@ interface OrderbookValue {
   asks: Level[];
 }
 
+/** An account's positions (signed lots per market) after `height`. */
+interface PositionsAt {
+  height: number;
+  sizes: Map<string, bigint>;
+}
+
+/** How long a reader waits for the results of a height the application already applied. */
+const RESULTS_WAIT_MS = 5_000;
+
 export class NodeExchangeSource implements ExchangeSource, ReplaySource {
   private readonly opts: ExchangeSourceOptions;
   private readonly recentTrades = new Map<string, TradeView[]>();
   private readonly books = new Map<string, BookState>();
   private markets: string[] = [];
+  private readonly units = new Map<string, MarketUnits>();
+  /**
+   * Addresses subscribed on `account:` (learned in `check`, which every subscription passes),
+   * with the height they were added at; dropped once they have no subscriber.
+   */
+  private readonly watched = new Map<string, number>();
   /** Publications run in commit order, each after its depth snapshots were taken. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -90,7 +116,12 @@ export class NodeExchangeSource implements ExchangeSource, ReplaySource {
   /** Loads the market list and book depths, and refills the trades ring from the store. */
   async start(): Promise<void> {
     const r = await this.deps.app.query({ path: "markets", params: {}, prove: false });
-    this.markets = (r.value as { id: string }[]).map((m) => m.id);
+    const markets = r.value as { id: string; tickSize?: string; stepSize?: string }[];
+    this.markets = markets.map((m) => m.id);
+    for (const m of markets) {
+      if (m.tickSize === undefined || m.stepSize === undefined) continue;
+      this.units.set(m.id, { tickSize: parseUnit(m.tickSize), stepSize: parseUnit(m.stepSize) });
+    }
     for (const id of this.markets) {
       this.recentTrades.set(id, []);
       const v = await this.depthOf(id);
@@ -145,10 +176,19 @@ export class NodeExchangeSource implements ExchangeSource, ReplaySource {
     const c = committedOf(block, result);
     // The depth queries read the state synchronously now, before a later block changes it.
     const depths = this.markets.map((id) => [id, this.depthOf(id)] as const);
+    // So do the positions of subscribed accounts at a funding boundary (rare: once an interval).
+    const watched = this.watched.size > 0 ? this.watchedAccounts(hub, c.height) : [];
+    const ticks = watched.length > 0 ? fundingTicksOf(c) : [];
+    const positions = ticks.length > 0 ? watched.map((a) => [a, this.positionsOf(a)] as const) : [];
     this.chain = this.chain
       .then(async () => {
         const books = await Promise.all(depths.map(async ([id, p]) => [id, await p] as const));
-        this.publish(hub, c, books);
+        const funding = new Map<string, FundingPaymentView[]>();
+        for (const [a, p] of positions) {
+          const sizes = await this.sizesAtStartOf(c.height, a, await p);
+          funding.set(a, fundingPaymentsOf(ticks, sizes, this.units));
+        }
+        this.publish(hub, c, books, funding);
       })
       .catch((err) => this.deps.logger.error({ err, height: c.height }, "exchange publish failed"));
   }
@@ -162,6 +202,7 @@ export class NodeExchangeSource implements ExchangeSource, ReplaySource {
     hub: SubscriptionHub,
     c: CommittedHeight,
     books: readonly (readonly [string, OrderbookValue])[],
+    funding: ReadonlyMap<string, FundingPaymentView[]>,
   ): void {
     const byMarket = tradesByMarket(c);
     for (const list of byMarket.values()) this.remember(list);
@@ -177,8 +218,64 @@ export class NodeExchangeSource implements ExchangeSource, ReplaySource {
     }
     // Nobody subscribed to anything (the common case under load): skip the per-event scan.
     if (hub.size === 0) return;
-    const updates = accountUpdatesOf(c, (a) => hub.hasSubscribers(`account:${a}`));
+    const updates = accountUpdatesOf(c, (a) => hub.hasSubscribers(`account:${a}`), funding);
     for (const [a, u] of updates) hub.publish(`account:${a}`, { height: c.height, data: u });
+  }
+
+  /** Subscribed addresses; forgets those without a subscriber since before `height` - 1. */
+  private watchedAccounts(hub: SubscriptionHub, height: number): string[] {
+    const out: string[] = [];
+    for (const [a, since] of this.watched) {
+      if (hub.hasSubscribers(`account:${a}`)) out.push(a);
+      // The grace of a height covers a subscription checked but not yet registered.
+      else if (since < height - 1) this.watched.delete(a);
+    }
+    return out;
+  }
+
+  /** The account's positions now (the query reads the state synchronously when called). */
+  private async positionsOf(address: string): Promise<PositionsAt> {
+    const r = await this.deps.app.query({ path: "account", params: { address }, prove: false });
+    const v = r.value as { positions?: { market: string; size: string }[] } | null;
+    const sizes = new Map<string, bigint>();
+    for (const p of v?.positions ?? []) {
+      const u = this.units.get(p.market);
+      if (u) sizes.set(p.market, toUnits(p.size, u.stepSize, { signed: true }));
+    }
+    return { height: r.height, sizes };
+  }
+
+  /**
+   * The account's positions at the start of `height` (when funding applies, before any fill
+   * of the height): `at` with the fills of heights height..at.height taken back out.
+   */
+  private async sizesAtStartOf(
+    height: number,
+    address: string,
+    at: PositionsAt,
+  ): Promise<Map<string, bigint>> {
+    const sizes = new Map(at.sizes);
+    for (let h = height; h <= at.height; h++) {
+      addDeltas(sizes, positionDeltasOf(await this.committedSoon(h), address, this.units), -1n);
+    }
+    // (A state older than `height`, which the node's order of events rules out, rolls forward.)
+    for (let h = at.height + 1; h < height; h++) {
+      addDeltas(sizes, positionDeltasOf(await this.committedSoon(h), address, this.units), 1n);
+    }
+    return sizes;
+  }
+
+  /**
+   * A height the application has applied: its results are stored right after finalizeBlock,
+   * so a reader that saw the state first may wait a moment for them.
+   */
+  private async committedSoon(height: number): Promise<CommittedHeight> {
+    for (let waited = 0; ; waited += 5) {
+      const c = this.committed(height);
+      if (c) return c;
+      if (waited >= RESULTS_WAIT_MS) throw new Error(`results of height ${height} not stored`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   private advanceBook(id: string, height: number, v: OrderbookValue): HubEvent | undefined {
@@ -242,6 +339,7 @@ export class NodeExchangeSource implements ExchangeSource, ReplaySource {
     if ((kind === "trades" || kind === "book") && !this.books.has(arg)) {
       throw new PerpetuaError(ErrorCode.UNKNOWN_MARKET, `unknown market ${arg}`);
     }
+    if (kind === "account") this.watched.set(arg, this.latestHeight());
     if (fromHeight === undefined || kind === "book") return;
     const oldest = Math.max(1, this.latestHeight() - this.opts.replayHeights + 1);
     if (fromHeight < oldest) {
@@ -276,6 +374,9 @@ export class NodeExchangeSource implements ExchangeSource, ReplaySource {
     }
     const address = topic.startsWith("account:") ? topic.slice(8) : undefined;
     const market = topic.startsWith("trades:") ? topic.slice(7) : undefined;
+    // account: the positions at the start of the height being replayed, from the first
+    // funding boundary met on (derived once from the state, then rolled forward by fills).
+    let sizes: Map<string, bigint> | undefined;
     // The store grows while we read: stop at the first height without stored results; live
     // events above it reach the subscriber through the hub's seam.
     for (let h = fromHeight; ; h++) {
@@ -286,7 +387,13 @@ export class NodeExchangeSource implements ExchangeSource, ReplaySource {
         const trades = tradesOf(c, market);
         if (trades.length > 0) yield { height: h, data: trades };
       } else if (address !== undefined) {
-        const u = accountUpdatesOf(c, (a) => a === address).get(address);
+        const ticks = fundingTicksOf(c);
+        if (ticks.length > 0 && sizes === undefined) {
+          sizes = await this.sizesAtStartOf(h, address, await this.positionsOf(address));
+        }
+        const funding = sizes && new Map([[address, fundingPaymentsOf(ticks, sizes, this.units)]]);
+        const u = accountUpdatesOf(c, (a) => a === address, funding).get(address);
+        if (sizes) addDeltas(sizes, positionDeltasOf(c, address, this.units), 1n);
         if (u) yield { height: h, data: u };
       }
       // Yield to the event loop between heights: a long replay must not starve consensus.
@@ -306,6 +413,10 @@ export class NodeExchangeSource implements ExchangeSource, ReplaySource {
     }
     for (const ev of [...b.diffs]) if (ev.height >= fromHeight) yield ev;
   }
+}
+
+function addDeltas(sizes: Map<string, bigint>, deltas: Map<string, bigint>, sign: bigint): void {
+  for (const [m, d] of deltas) sizes.set(m, (sizes.get(m) ?? 0n) + sign * d);
 }
 
 function committedOf(block: Block, result: FinalizeBlockResponse): CommittedHeight {

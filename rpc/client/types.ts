@@ -70,9 +70,16 @@ import type {
   oracleView,
   orderbookView,
 } from "../../state/exchange/views.js";
-import type { AccountUpdate, Level, OrderUpdateView, TradeView } from "../exchange/events.js";
+import type { TradeView } from "../exchange/events.js";
 
-export type { AccountUpdate, Level, OrderUpdateView };
+export type {
+  AccountUpdate,
+  DeleverageView,
+  FundingPaymentView,
+  Level,
+  LiquidationView,
+  OrderUpdateView,
+} from "../exchange/events.js";
 /** One fill as `trades` and the `trades:<market>` topic carry it. */
 export type Trade = TradeView;
 /** The state machine's own view types (type-only: the SDK does not load state/exchange). */

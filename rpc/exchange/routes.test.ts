@@ -55,6 +55,7 @@ const HEIGHT_7_WITH_ALICE_LIQUIDATED: CommittedHeight = {
 const TRADE: TradeView = {
   market: "BTC-USD",
   height: 5,
+  blockSeq: 0,
   time: "2026-01-01T00:00:00.000Z",
   price: "60000",
   size: "0.1",
@@ -65,6 +66,7 @@ const TRADE: TradeView = {
   takerOrderId: 2,
   makerFee: "-0.66",
   takerFee: "3",
+  kind: "book",
   liquidation: false,
 };
 
