@@ -19,6 +19,7 @@ const COMMANDS: Record<
   genesis: () => import("./genesis/index.js"),
   tx: () => import("./tx/index.js"),
   query: () => import("./query/index.js"),
+  bench: () => import("./bench/index.js"),
 };
 
 const USAGE = `usage: perpetua <command> [flags]
@@ -32,6 +33,7 @@ commands:
   genesis   new|add-validator|add-account|add-market|validate  edit <home>/config/genesis.json
   tx        place-order|cancel|cancel-all|transfer|faucet   sign with --from NAME, send, wait
   query     status|block|account|book|trades|markets|oracle|explain   read the chain
+  bench     --node URL[,URL…] [--duration 30s] [--rate R] [--orders-per-tx K] [--json]  load test
 
   keys, genesis, tx: --home DIR (default ~/.perpetua); tx, query: --node URL (default
   http://127.0.0.1:26657); --json for machine output; "perpetua tx help" lists its flags
