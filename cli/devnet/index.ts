@@ -1,6 +1,6 @@
 /**
- * `perpetua devnet [--validators N] [--reset] [--scenario none|crash|grind|gap]
- *  [--base-port P] [--dir .devnet] [--no-bot]`
+ * `perpetua devnet [--validators N] [--reset] [--scenario none|crash|grind|gap
+ *  [--scenario-start T] [--scenario-duration T]] [--base-port P] [--dir .devnet] [--no-bot]`
  *
  * One command, a live market: N validator processes from a generated genesis (BTC-USD and
  * ETH-USD, the faucet, funded demo accounts), simulated oracle feeds, and a market-making
@@ -8,20 +8,26 @@
  * the RPC and WebSocket endpoints and the demo keys, then one live status line (height,
  * tx/s, best bid/ask per market). Ctrl-C stops every process cleanly.
  *
- * `--scenario` replays a scripted oracle path from now: `crash` (−30 % over one minute),
- * `grind` (a slow −20 % over 30 minutes), `gap` (a sudden −15 %), so liquidations,
- * insurance and deleveraging can be watched live and explained with `query explain`.
+ * `--scenario` replays a scripted oracle path from now: `crash` (−30 % over one minute,
+ * one minute in), `grind` (a slow −20 % over 30 minutes), `gap` (a sudden −15 %, one minute
+ * in), so liquidations, insurance and deleveraging can be watched live and explained with
+ * `query explain`. `--scenario-start 20s --scenario-duration 10s` moves and shortens it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { DEFAULT_TIMING, MAX_SCENARIO_MS } from "../../node/feeds/scenarios.js";
 import { PerpetuaClient } from "../../rpc/client/index.js";
 import { type Args, bool, CliError, int, only, str, table } from "../args.js";
-import { makeTestnet, type TestnetLayout } from "../testnet/index.js";
+import {
+  makeTestnet,
+  type ScenarioChoice,
+  scenarioFlags,
+  type TestnetLayout,
+} from "../testnet/index.js";
 import { MarketMaker } from "./bot.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
-const SCENARIOS = ["none", "crash", "grind", "gap"];
 
 async function latestHeight(client: PerpetuaClient): Promise<number> {
   return Number((await client.status()).sync_info.latest_block_height);
@@ -47,34 +53,103 @@ async function waitForHeight(
   );
 }
 
-/** Points every node's simulated oracle at `scenario`, starting now. */
-function setScenario(layout: TestnetLayout, scenario: string): void {
+/**
+ * Points every node's simulated oracle at the scenario, starting `nowMs`. The feed's epoch
+ * stays the genesis time, so the random walk goes on where it was when a devnet is resumed
+ * (an epoch of "now" would restart it at its start price: a jump that could liquidate on its
+ * own); the scenario's start is shifted instead, by the time elapsed since genesis.
+ */
+function setScenario(layout: TestnetLayout, choice: ScenarioChoice, nowMs: number): void {
+  let elapsedMs = 0;
+  if (choice.scenario !== "none") {
+    const genesis = JSON.parse(
+      readFileSync(join(layout.nodes[0].home, "config", "genesis.json"), "utf8"),
+    ) as { genesis_time: string };
+    elapsedMs = Math.max(0, nowMs - Date.parse(genesis.genesis_time));
+  }
+  const defaults = DEFAULT_TIMING[choice.scenario as keyof typeof DEFAULT_TIMING];
+  const startMs = elapsedMs + (choice.scenarioStartMs ?? defaults?.startMs ?? 0);
+  if (startMs > MAX_SCENARIO_MS) {
+    throw new CliError(
+      "this devnet is too old for a scenario (its start would be over a year after genesis); use --reset",
+    );
+  }
   for (const n of layout.nodes) {
     const file = join(n.home, "config", "config.json");
     const cfg = JSON.parse(readFileSync(file, "utf8"));
     for (const s of cfg.oracle?.sources ?? []) {
       if (s.kind !== "simulated") continue;
-      s.scenario = scenario;
-      if (scenario !== "none") s.epochMs = Date.now();
-      else delete s.epochMs;
+      s.scenario = choice.scenario;
+      delete s.epochMs; // the node then uses the genesis time
+      delete s.scenarioStartMs;
+      delete s.scenarioDurationMs;
+      if (choice.scenario === "none") continue;
+      s.scenarioStartMs = startMs;
+      if (choice.scenarioDurationMs !== undefined) s.scenarioDurationMs = choice.scenarioDurationMs;
     }
     writeFileSync(file, `${JSON.stringify(cfg, null, 2)}\n`);
   }
 }
 
-export async function run(args: Args): Promise<void> {
-  only(args, ["validators", "reset", "scenario", "base-port", "dir", "no-bot", "json"]);
-  const validators = int(args, "validators", 4, 1, 16);
-  const dir = resolve(str(args, "dir", ".devnet"));
-  const scenario = str(args, "scenario", "none");
-  if (!SCENARIOS.includes(scenario))
-    throw new CliError(`--scenario must be one of ${SCENARIOS.join(", ")}`);
-  const basePort = int(args, "base-port", 26656, 1, 65000);
-  if (bool(args, "reset")) rmSync(dir, { recursive: true, force: true });
+export interface DevnetOptions extends ScenarioChoice {
+  validators: number;
+  dir: string;
+  basePort: number;
+  reset: boolean;
+  bot: boolean;
+}
 
+const USAGE = `usage: perpetua devnet [flags]
+  --validators N           validator processes (default 4)
+  --dir DIR                where the homes and logs live (default .devnet); resumed if present
+  --reset                  wipe DIR first: a new chain
+  --base-port P            node i: libp2p P + 10·i, RPC P + 1 + 10·i (default 26656)
+  --no-bot                 no market-making bot
+  --scenario NAME          scripted oracle path from now: none | crash (−30 %) | grind (−20 %)
+                           | gap (−15 % at once)
+  --scenario-start T       when it starts, e.g. 30s, 1500ms, 2m (crash, gap: 60s; grind: 0)
+  --scenario-duration T    how long a crash or grind takes (crash 60s, grind 30m)`;
+
+/** The command line, checked before anything is touched (a bad flag wipes nothing). */
+export function devnetOptions(args: Args): DevnetOptions {
+  if (args.positionals.length > 0) {
+    throw new CliError(`unexpected argument "${args.positionals[0]}" (perpetua devnet --help)`);
+  }
+  only(args, [
+    "validators",
+    "reset",
+    "scenario",
+    "scenario-start",
+    "scenario-duration",
+    "base-port",
+    "dir",
+    "no-bot",
+    "json",
+  ]);
+  return {
+    validators: int(args, "validators", 4, 1, 16),
+    dir: resolve(str(args, "dir", ".devnet")),
+    ...scenarioFlags(args),
+    basePort: int(args, "base-port", 26656, 1, 65000),
+    reset: bool(args, "reset"),
+    bot: !bool(args, "no-bot"),
+  };
+}
+
+/**
+ * The devnet's homes: wiped first with `reset`, resumed when `dir` holds one, created
+ * otherwise; then every node's oracle is pointed at the scenario, starting now.
+ */
+export async function prepareDevnet(
+  o: DevnetOptions,
+  nowMs = Date.now(),
+): Promise<{ layout: TestnetLayout; resumed: boolean }> {
+  const { dir, validators } = o;
+  if (o.reset) rmSync(dir, { recursive: true, force: true });
   let layout: TestnetLayout;
   const layoutFile = join(dir, "testnet.json");
-  if (existsSync(layoutFile)) {
+  const resumed = existsSync(layoutFile);
+  if (resumed) {
     const saved = JSON.parse(readFileSync(layoutFile, "utf8")) as Omit<TestnetLayout, "accounts">;
     if (saved.nodes.length !== validators) {
       throw new CliError(
@@ -82,20 +157,32 @@ export async function run(args: Args): Promise<void> {
       );
     }
     layout = { ...saved, accounts: JSON.parse(readFileSync(join(dir, "accounts.json"), "utf8")) };
-    console.log(`resuming the devnet in ${dir}`);
   } else {
-    console.log(`creating a ${validators}-validator devnet in ${dir}`);
     layout = await makeTestnet({
       validators,
       output: dir,
-      basePort,
+      basePort: o.basePort,
       chainId: "perpetua-devnet",
       accounts: 10,
       scenario: "none",
       force: false,
     });
   }
-  setScenario(layout, scenario);
+  setScenario(layout, o, nowMs);
+  return { layout, resumed };
+}
+
+export async function run(args: Args): Promise<void> {
+  if (args.flags.has("help") || args.positionals[0] === "help") return console.log(USAGE);
+  const opts = devnetOptions(args);
+  const { dir } = opts;
+  const { layout, resumed } = await prepareDevnet(opts);
+  console.log(
+    resumed
+      ? `resuming the devnet in ${dir}`
+      : `created a ${opts.validators}-validator devnet in ${dir}`,
+  );
+  if (opts.scenario !== "none") console.log(scenarioLine(opts));
 
   const procs: ChildProcess[] = layout.nodes.map((n, i) => {
     const log = openSync(join(dir, `node${i}.log`), "a");
@@ -161,7 +248,7 @@ export async function run(args: Args): Promise<void> {
   );
   console.log(`\nlogs: ${dir}/node*.log   stop: Ctrl-C\n`);
 
-  if (!bool(args, "no-bot") && layout.accounts.length >= 2) {
+  if (opts.bot && layout.accounts.length >= 2) {
     bot = new MarketMaker({
       rpc: rpc0,
       chainId: layout.chainId,
@@ -204,4 +291,13 @@ export async function run(args: Args): Promise<void> {
       // a node restarting; the next tick will tell
     }
   }, 1000);
+}
+
+/** "scenario crash: starts in 60 s, lasts 60 s" (the defaults of node/feeds/scenarios.ts). */
+function scenarioLine(o: ScenarioChoice): string {
+  const d = DEFAULT_TIMING[o.scenario as keyof typeof DEFAULT_TIMING];
+  const s = (ms: number) => `${ms / 1000} s`;
+  const duration = "durationMs" in d ? (o.scenarioDurationMs ?? d.durationMs) : undefined;
+  const lasts = duration === undefined ? "" : `, lasts ${s(duration)}`;
+  return `scenario ${o.scenario}: starts in ${s(o.scenarioStartMs ?? d.startMs)}${lasts}`;
 }

@@ -1,11 +1,15 @@
 /**
  * `perpetua testnet --validators N --output DIR [--base-port P] [--chain-id ID]
- *  [--accounts K] [--scenario NAME] [--force]`
+ *  [--accounts K] [--scenario NAME [--scenario-start T] [--scenario-duration T]] [--force]`
  *
  * Writes DIR/node0 … DIR/node{N-1}: homes sharing one genesis (BTC-USD and ETH-USD, the
  * faucet, K funded demo accounts), keys, the loopback ports of DESIGN.md section 5 and every
  * other node as a persistent peer, and a simulated oracle feed (shared seed, per-validator
  * noise). Demo account keys go to DIR/accounts.json (devnet only: they are plaintext).
+ *
+ * `--scenario` scripts the oracle path (node/feeds/scenarios.ts), timed from the genesis
+ * time; `--scenario-start` and `--scenario-duration` (`30s`, `1500ms`, `2m`) move and
+ * shorten it (a crash defaults to one minute in, over one minute).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -20,7 +24,60 @@ import {
   testnetNodeConfig,
   testnetPorts,
 } from "../../node/config/index.js";
+import { MAX_SCENARIO_MS } from "../../node/feeds/scenarios.js";
 import { type Args, bool, CliError, int, only, str, table } from "../args.js";
+
+export const SCENARIO_NAMES = ["none", "crash", "grind", "gap"] as const;
+
+/** A scenario and its timing as the oracle source config carries them. */
+export interface ScenarioChoice {
+  scenario: string;
+  scenarioStartMs?: number;
+  scenarioDurationMs?: number;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `--NAME 30s|1500ms|2m|1h` (or `0`) in ms, within `min`..365 days. */
+function durationFlag(args: Args, name: string, min: number): number | undefined {
+  const v = args.flags.get(name);
+  if (v === undefined) return undefined;
+  if (v === true) throw new CliError(`--${name} needs a value, e.g. 30s`);
+  const m = /^(\d{1,10})(ms|s|m|h)?$/.exec(v);
+  if (!m || (m[2] === undefined && m[1] !== "0")) {
+    throw new CliError(`--${name}: expected a duration like 30s, 1500ms or 2m, got "${v}"`);
+  }
+  const ms = Number(m[1]) * UNIT_MS[m[2] ?? "ms"];
+  if (ms < min || ms > MAX_SCENARIO_MS) {
+    throw new CliError(`--${name} must be ${min === 0 ? "0" : `${min}ms`}..365 days, got "${v}"`);
+  }
+  return ms;
+}
+
+/**
+ * `--scenario NAME [--scenario-start T] [--scenario-duration T]`, validated together:
+ * timing needs a scenario, and a gap (an instant jump) has no duration.
+ */
+export function scenarioFlags(args: Args): ScenarioChoice {
+  const scenario = str(args, "scenario", "none");
+  if (!(SCENARIO_NAMES as readonly string[]).includes(scenario)) {
+    throw new CliError(`--scenario must be one of ${SCENARIO_NAMES.join(", ")}, got "${scenario}"`);
+  }
+  const start = durationFlag(args, "scenario-start", 0);
+  const duration = durationFlag(args, "scenario-duration", 1);
+  if (scenario === "none" && (start !== undefined || duration !== undefined)) {
+    const flag = start !== undefined ? "--scenario-start" : "--scenario-duration";
+    throw new CliError(`${flag} needs --scenario crash|grind|gap`);
+  }
+  if (scenario === "gap" && duration !== undefined) {
+    throw new CliError("--scenario-duration: a gap has no duration (it jumps at --scenario-start)");
+  }
+  return {
+    scenario,
+    ...(start !== undefined ? { scenarioStartMs: start } : {}),
+    ...(duration !== undefined ? { scenarioDurationMs: duration } : {}),
+  };
+}
 
 export interface TestnetLayout {
   chainId: string;
@@ -39,6 +96,8 @@ export async function makeTestnet(o: {
   chainId: string;
   accounts: number;
   scenario: string;
+  scenarioStartMs?: number;
+  scenarioDurationMs?: number;
   force: boolean;
   salt?: string;
 }): Promise<TestnetLayout> {
@@ -73,6 +132,8 @@ export async function makeTestnet(o: {
         noisePpm: 200,
         scenario: o.scenario,
         scenarioMarkets: [],
+        ...(o.scenarioStartMs !== undefined ? { scenarioStartMs: o.scenarioStartMs } : {}),
+        ...(o.scenarioDurationMs !== undefined ? { scenarioDurationMs: o.scenarioDurationMs } : {}),
         markets: {
           "BTC-USD": { startPrice: "60000", volatilityPpm: 300 },
           "ETH-USD": { startPrice: "3000", volatilityPpm: 400 },
@@ -130,12 +191,14 @@ export async function run(args: Args): Promise<void> {
     "chain-id",
     "accounts",
     "scenario",
+    "scenario-start",
+    "scenario-duration",
     "force",
     "json",
   ]);
   const validators = int(args, "validators", 4, 1, 50);
   const output = str(args, "output");
-  const scenario = str(args, "scenario", "none");
+  const scenario = scenarioFlags(args);
   const chainId = str(args, "chain-id", "perpetua-devnet");
   if (!/^[a-z0-9][a-z0-9-]{0,49}$/.test(chainId))
     throw new CliError("--chain-id: 1-50 characters of a-z, 0-9 and -");
@@ -145,7 +208,7 @@ export async function run(args: Args): Promise<void> {
     basePort: int(args, "base-port", 26656, 1, 65000),
     chainId,
     accounts: int(args, "accounts", 8, 0, 100_000),
-    scenario,
+    ...scenario,
     force: bool(args, "force"),
   });
   if (bool(args, "json")) {

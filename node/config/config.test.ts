@@ -36,6 +36,13 @@ afterAll(async () => {
 
 const PEER = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA";
 
+/** A valid simulated oracle source with one market. */
+const SIM_BTC = {
+  kind: "simulated",
+  seed: "s",
+  markets: { "BTC-USD": { startPrice: "60000", volatilityPpm: 0 } },
+};
+
 /** The single issue parseConfig reports for `raw`. */
 function issueOf(raw: unknown): { path: string; reason: string } {
   try {
@@ -196,6 +203,31 @@ describe("config schema", () => {
       /unknown key/,
     ],
     [{ log: { level: "verbose" } }, "log.level", /expected one of trace, debug, info/],
+    [
+      { oracle: { sources: [{ ...SIM_BTC, scenarioStartMs: 5000 }] } },
+      "oracle.sources[0].scenarioStartMs",
+      /^only with a scenario \(scenario is "none"\)$/,
+    ],
+    [
+      { oracle: { sources: [{ ...SIM_BTC, scenario: "gap", scenarioDurationMs: 5000 }] } },
+      "oracle.sources[0].scenarioDurationMs",
+      /^a gap has no duration \(it jumps at scenarioStartMs\)$/,
+    ],
+    [
+      { oracle: { sources: [{ ...SIM_BTC, scenario: "crash", scenarioDurationMs: 0 }] } },
+      "oracle.sources[0].scenarioDurationMs",
+      /^must be in 1\.\.31536000000, got 0$/,
+    ],
+    [
+      { oracle: { sources: [{ ...SIM_BTC, scenario: "crash", scenarioStartMs: -1 }] } },
+      "oracle.sources[0].scenarioStartMs",
+      /^must be in 0\.\.31536000000, got -1$/,
+    ],
+    [
+      { oracle: { sources: [{ ...SIM_BTC, scenario: "grind", scenarioStartMs: "30s" }] } },
+      "oracle.sources[0].scenarioStartMs",
+      /^expected an integer, got "30s"$/,
+    ],
   ])("%j -> %s", (raw, path, reason) => {
     const issue = issueOf(raw);
     expect(issue.path).toBe(path);
@@ -246,6 +278,7 @@ describe("config schema", () => {
       noisePpm: 500,
       scenario: "crash",
     });
+    expect(c.oracle.sources[0]).not.toHaveProperty("scenarioStartMs");
     expect(c.oracle.sources[1]).toMatchObject({
       kind: "exchange",
       pollMs: 2000,
@@ -253,6 +286,25 @@ describe("config schema", () => {
       minSources: 1,
       markets: ["BTC-USD", "ETH-USD"],
     });
+  });
+});
+
+describe("scenario timing", () => {
+  it("a scenario may carry its start and duration (ms after the feed's epoch)", () => {
+    const c = parseConfig({
+      oracle: {
+        sources: [
+          { ...SIM_BTC, scenario: "crash", scenarioStartMs: 0, scenarioDurationMs: 20_000 },
+          { ...SIM_BTC, scenario: "gap", scenarioStartMs: 30_000 },
+        ],
+      },
+    });
+    expect(c.oracle.sources[0]).toMatchObject({
+      scenario: "crash",
+      scenarioStartMs: 0,
+      scenarioDurationMs: 20_000,
+    });
+    expect(c.oracle.sources[1]).toMatchObject({ scenario: "gap", scenarioStartMs: 30_000 });
   });
 });
 

@@ -47,6 +47,13 @@ export interface SimulatedSourceConfig {
   scenario: ScenarioName;
   /** Markets the scenario applies to (all when empty). */
   scenarioMarkets: string[];
+  /**
+   * When the scenario's path starts, ms after epochMs (a gap's jump); the scenario's own
+   * default when absent (crash and gap one minute, grind at once).
+   */
+  scenarioStartMs?: number;
+  /** How long a crash or grind takes, ms; its default when absent (1 min, 30 min). Not for gap. */
+  scenarioDurationMs?: number;
   markets: Record<string, SimulatedMarketConfig>;
 }
 
@@ -306,6 +313,9 @@ export function checkPeerMultiaddr(s: string): string | undefined {
   return undefined;
 }
 
+/** Longest scenario start or duration: a year (node/feeds/scenarios.ts MAX_SCENARIO_MS). */
+const MAX_SCENARIO_MS = 365 * 24 * 3_600_000;
+
 const MARKET_RE = /^[A-Z0-9]{1,16}-[A-Z0-9]{1,16}$/;
 const DECIMAL_RE = /^(?:0|[1-9]\d*)(?:\.\d+)?$/;
 
@@ -366,6 +376,8 @@ function checkSimulated(c: Checker, o: Obj, path: string): SimulatedSourceConfig
     "epochMs",
     "scenario",
     "scenarioMarkets",
+    "scenarioStartMs",
+    "scenarioDurationMs",
     "markets",
   ];
   if (!c.object(o, path, known)) return undefined;
@@ -384,6 +396,16 @@ function checkSimulated(c: Checker, o: Obj, path: string): SimulatedSourceConfig
   field(o, "epochMs", out, (x, p) => c.int(x, p, 0), path);
   field(o, "scenario", out, (x, p) => c.oneOf(x, p, SCENARIOS), path);
   field(o, "scenarioMarkets", out, (x, p) => checkStringList(c, x, p, checkMarketId), path);
+  field(o, "scenarioStartMs", out, (x, p) => c.int(x, p, 0, MAX_SCENARIO_MS), path);
+  field(o, "scenarioDurationMs", out, (x, p) => c.int(x, p, 1, MAX_SCENARIO_MS), path);
+  // Timing that would be ignored is refused: a drill must not silently run at the default.
+  if (out.scenario === "none") {
+    for (const k of ["scenarioStartMs", "scenarioDurationMs"] as const) {
+      if (out[k] !== undefined) c.fail(join(path, k), 'only with a scenario (scenario is "none")');
+    }
+  } else if (out.scenario === "gap" && out.scenarioDurationMs !== undefined) {
+    c.fail(join(path, "scenarioDurationMs"), "a gap has no duration (it jumps at scenarioStartMs)");
+  }
   if (!("markets" in o)) c.fail(join(path, "markets"), "required");
   field(
     o,

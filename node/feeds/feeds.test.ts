@@ -14,12 +14,14 @@ import {
   gapScenario,
   grindScenario,
   kraken,
+  MAX_SCENARIO_MS,
   medianDecimal,
   normalizeDecimal,
   parseDec,
   roundToTick,
   SimulatedFeed,
   type SimulatedFeedOptions,
+  scenarioByName,
 } from "./index.js";
 
 const FIXTURES = join(import.meta.dirname, "../../test/fixtures/feeds");
@@ -200,6 +202,43 @@ describe("SimulatedFeed", () => {
       expect(f.priceAt("ETH-USD", 29_999)).toBe("3000");
       expect(f.priceAt("ETH-USD", 30_000)).toBe("2550");
       expect(f.priceAt("BTC-USD", 30_000)).toBe("60000");
+    });
+
+    it("timing moves and shortens a scenario: a crash in 20 s, 5 s in (drills, tests)", () => {
+      const f = flat(scenarioByName("crash", [], { startMs: 5_000, durationMs: 20_000 }));
+      expect(f.priceAt("BTC-USD", 5_000)).toBe("60000");
+      expect(f.priceAt("BTC-USD", 15_000)).toBe("51000");
+      expect(f.priceAt("BTC-USD", 25_000)).toBe("42000");
+      expect(f.priceAt("ETH-USD", 25_000)).toBe("2100");
+      const grind = flat(scenarioByName("grind", ["BTC-USD"], { durationMs: 10_000 }));
+      expect(grind.priceAt("BTC-USD", 5_000)).toBe("54000");
+      expect(grind.priceAt("ETH-USD", 5_000)).toBe("3000");
+      const gap = flat(scenarioByName("gap", [], { startMs: 2_000 }));
+      expect(gap.priceAt("BTC-USD", 1_999)).toBe("60000");
+      expect(gap.priceAt("BTC-USD", 2_000)).toBe("51000");
+      // Without timing, the defaults: a crash one minute in, over one minute.
+      const def = flat(scenarioByName("crash"));
+      expect(def.priceAt("BTC-USD", 60_000)).toBe("60000");
+      expect(def.priceAt("BTC-USD", 120_000)).toBe("42000");
+    });
+
+    it("timing that would be ignored or cannot be met is refused, naming the field", () => {
+      expect(() => scenarioByName("none", [], { startMs: 0 })).toThrow(
+        "scenario none takes no timing (startMs, durationMs)",
+      );
+      expect(() => scenarioByName("gap", [], { durationMs: 5 })).toThrow(
+        "gap: no durationMs (the jump is instantaneous, at startMs)",
+      );
+      expect(() => scenarioByName("crash", [], { durationMs: 0 })).toThrow(
+        "crash: durationMs must be an integer in 1..31536000000 ms (365 days), got 0",
+      );
+      expect(() => scenarioByName("grind", [], { startMs: 1.5 })).toThrow(
+        "grind: startMs must be an integer in 0..31536000000 ms (365 days), got 1.5",
+      );
+      expect(() => crashScenario({ startMs: MAX_SCENARIO_MS + 1 })).toThrow(RangeError);
+      expect(() => gapScenario({ atMs: -1 })).toThrow(
+        "gap: atMs must be an integer in 0..31536000000 ms (365 days), got -1",
+      );
     });
   });
 });
@@ -481,6 +520,37 @@ describe("createOracleFeed from config", () => {
     expect(p0).toMatch(/^\d+(\.\d+)?$/);
     expect(Math.abs(deviationPpm(p0, p1))).toBeLessThanOrEqual(1001);
     for (const f of feeds) await f.stop();
+  });
+
+  it("a simulated source's scenario timing reaches the feed", async () => {
+    const cfg = parseConfig({
+      oracle: {
+        sources: [
+          {
+            kind: "simulated",
+            seed: "x",
+            noisePpm: 0,
+            scenario: "crash",
+            scenarioStartMs: 1_000,
+            scenarioDurationMs: 2_000,
+            markets: { "BTC-USD": { startPrice: "100", volatilityPpm: 0 } },
+          },
+        ],
+      },
+    });
+    const clock = new FakeClock();
+    const feed = createOracleFeed(cfg.oracle.sources, {
+      validatorIndex: 0,
+      epochMs: clock.t,
+      clock,
+    });
+    await feed.start();
+    expect(feed.prices()).toEqual({ "BTC-USD": "100" });
+    clock.t += 2_000;
+    expect(feed.prices()).toEqual({ "BTC-USD": "85" });
+    clock.t += 1_000;
+    expect(feed.prices()).toEqual({ "BTC-USD": "70" });
+    await feed.stop();
   });
 
   it("with several sources, the first with a fresh price wins per market", async () => {

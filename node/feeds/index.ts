@@ -37,8 +37,10 @@ export {
   type GrindOptions,
   gapScenario,
   grindScenario,
+  MAX_SCENARIO_MS,
   noScenario,
   type Scenario,
+  type ScenarioTiming,
   scenarioByName,
   UNCHANGED_PPM,
 } from "./scenarios.js";
@@ -99,7 +101,10 @@ export function createOracleFeed(
           stepMs: src.stepMs,
           noisePpm: src.noisePpm,
           markets: src.markets,
-          scenario: scenarioByName(src.scenario, src.scenarioMarkets),
+          scenario: scenarioByName(src.scenario, src.scenarioMarkets, {
+            startMs: src.scenarioStartMs,
+            durationMs: src.scenarioDurationMs,
+          }),
           ...(epochMs !== undefined ? { epochMs } : {}),
         },
         { ...(ctx.clock ? { clock: ctx.clock } : {}), ...(logger ? { logger } : {}) },

@@ -7,7 +7,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeTestnet, type TestnetLayout } from "../../cli/testnet/index.js";
+import { makeTestnet, type ScenarioChoice, type TestnetLayout } from "../../cli/testnet/index.js";
 import { fromHex, toBase64 } from "../../lib/bytes.js";
 import { keyPairFromSeed, sign } from "../../lib/ed25519.js";
 import { buildTx, type Msg } from "../../state/types/tx.js";
@@ -31,6 +31,14 @@ export interface RunningTestnet {
     account: number,
     msgs: Msg[],
   ): Promise<{ code: number; hash: string; log: string }>;
+}
+
+/**
+ * Options of a test testnet: funded accounts (8 by default) and an oracle scenario, whose
+ * timing (`scenarioStartMs`, `scenarioDurationMs`) counts from the genesis time.
+ */
+export interface TestnetOptions extends Partial<ScenarioChoice> {
+  accounts?: number;
 }
 
 let portCursor = 40_000 + (process.pid % 200) * 100;
@@ -60,7 +68,7 @@ async function freeBasePort(n: number): Promise<number> {
 
 export async function startTestnet(
   validators: number,
-  opts: { accounts?: number; scenario?: string } = {},
+  opts: TestnetOptions = {},
 ): Promise<RunningTestnet> {
   const dir = mkdtempSync(join(tmpdir(), "perpetua-e2e-"));
   const basePort = await freeBasePort(validators);
@@ -71,6 +79,10 @@ export async function startTestnet(
     chainId: "perpetua-e2e",
     accounts: opts.accounts ?? 8,
     scenario: opts.scenario ?? "none",
+    ...(opts.scenarioStartMs !== undefined ? { scenarioStartMs: opts.scenarioStartMs } : {}),
+    ...(opts.scenarioDurationMs !== undefined
+      ? { scenarioDurationMs: opts.scenarioDurationMs }
+      : {}),
     force: false,
     salt: `e2e-${process.pid}-${basePort}`,
   });
@@ -165,7 +177,7 @@ export async function startTestnet(
  */
 export async function startLiveTestnet(
   validators = 4,
-  opts: { accounts?: number; scenario?: string } = {},
+  opts: TestnetOptions = {},
 ): Promise<RunningTestnet> {
   const net = await startTestnet(validators, opts);
   try {
