@@ -17,12 +17,30 @@ export type Ref = number;
 
 export const EMPTY_REF: Ref = 0;
 
+/** Bytes per leaf in NodePool.leafData: hash, keyHash, valueHash. */
+export const LEAF_STRIDE = 3 * HASH_BYTES;
+
+/** Offset of leaf `id`'s hash in leafHash (= leafData). */
+export function leafHashOffset(id: number): number {
+  return LEAF_STRIDE * id;
+}
+
+/** Offset of leaf `id`'s keyHash || valueHash in leafData. */
+export function leafDataOffset(id: number): number {
+  return LEAF_STRIDE * id + HASH_BYTES;
+}
+
 export class NodePool {
   /** 16 child refs per internal node. */
   children: Int32Array;
   internalHash: Uint8Array;
   internalLoaded: Uint8Array;
-  /** keyHash || valueHash per leaf. */
+  /**
+   * Leaves, LEAF_STRIDE bytes each: hash || keyHash || valueHash. One array under two names
+   * (offsets leafHashOffset / leafDataOffset): a parent's record needs both the hash and the
+   * data of each leaf child, and together they are two adjacent cache lines rather than
+   * two random ones (a commit into a large tree is bound by these memory reads).
+   */
   leafData: Uint8Array;
   leafHash: Uint8Array;
   leafLoaded: Uint8Array;
@@ -39,12 +57,12 @@ export class NodePool {
     this.children = new Int32Array(16 * capacity);
     this.internalHash = new Uint8Array(HASH_BYTES * capacity);
     this.internalLoaded = new Uint8Array(capacity);
-    this.leafData = new Uint8Array(2 * HASH_BYTES * capacity);
-    this.leafHash = new Uint8Array(HASH_BYTES * capacity);
+    this.leafData = new Uint8Array(LEAF_STRIDE * capacity);
+    this.leafHash = this.leafData;
     this.leafLoaded = new Uint8Array(capacity);
     this.internalHash32 = new Int32Array(this.internalHash.buffer);
-    this.leafHash32 = new Int32Array(this.leafHash.buffer);
     this.leafData32 = new Int32Array(this.leafData.buffer);
+    this.leafHash32 = this.leafData32;
   }
 
   /** Live nodes (for tests and metrics). */
@@ -90,7 +108,7 @@ export class NodePool {
   /** A copy of a node's hash. */
   hashOf(ref: Ref): Uint8Array {
     const src = ref > 0 ? this.internalHash : this.leafHash;
-    const o = HASH_BYTES * (ref > 0 ? ref : -ref);
+    const o = ref > 0 ? HASH_BYTES * ref : leafHashOffset(-ref);
     return src.slice(o, o + HASH_BYTES);
   }
 
@@ -104,11 +122,11 @@ export class NodePool {
 
   private growLeaves(): void {
     const cap = 2 * this.leafLoaded.length;
-    this.leafData = grow(this.leafData, 2 * HASH_BYTES * cap);
-    this.leafHash = grow(this.leafHash, HASH_BYTES * cap);
+    this.leafData = grow(this.leafData, LEAF_STRIDE * cap);
+    this.leafHash = this.leafData;
     this.leafLoaded = grow(this.leafLoaded, cap);
-    this.leafHash32 = new Int32Array(this.leafHash.buffer);
     this.leafData32 = new Int32Array(this.leafData.buffer);
+    this.leafHash32 = this.leafData32;
   }
 }
 

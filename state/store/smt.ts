@@ -27,7 +27,14 @@
 import { compareBytes, equalBytes } from "../../lib/bytes.js";
 import { InvariantError } from "../../lib/errors.js";
 import { sha256, sha256Into } from "../../lib/hash.js";
-import { EMPTY_REF, NodePool, type Ref } from "./nodePool.js";
+import {
+  EMPTY_REF,
+  LEAF_STRIDE,
+  leafDataOffset,
+  leafHashOffset,
+  NodePool,
+  type Ref,
+} from "./nodePool.js";
 import {
   EMPTY_ROOT,
   HASH_BYTES,
@@ -124,7 +131,7 @@ export class SparseMerkleTree {
     const pool = tree.pool;
     const ref = bytes[0] === LEAF_TAG ? -pool.allocLeaf() : pool.allocInternal();
     const hashes = ref > 0 ? pool.internalHash : pool.leafHash;
-    const o = HASH_BYTES * (ref > 0 ? ref : -ref);
+    const o = ref > 0 ? HASH_BYTES * ref : leafHashOffset(-ref);
     for (let i = 0; i < HASH_BYTES; i++) hashes[o + i] = rootHash[i];
     tree.markStub(ref);
     tree.decodeInto(ref, bytes);
@@ -219,7 +226,7 @@ export class SparseMerkleTree {
         continue;
       }
       if (ref < 0) {
-        const o = 2 * HASH_BYTES * -ref;
+        const o = leafDataOffset(-ref);
         const kh = pool.leafData.slice(o, o + HASH_BYTES);
         if (equalBytes(kh, keyHash)) return { proof: { path }, found: true };
         const valueHash = pool.leafData.slice(o + HASH_BYTES, o + 2 * HASH_BYTES);
@@ -276,8 +283,8 @@ export class SparseMerkleTree {
     const pool = this.pool;
     if (ref < 0) {
       if (bytes.length !== LEAF_BYTES || bytes[0] !== LEAF_TAG) corrupt("expected a leaf");
-      this.checkHash(pool.leafHash, HASH_BYTES * -ref, sha256(bytes));
-      const o = 2 * HASH_BYTES * -ref;
+      this.checkHash(pool.leafHash, leafHashOffset(-ref), sha256(bytes));
+      const o = leafDataOffset(-ref);
       for (let i = 0; i < 2 * HASH_BYTES; i++) pool.leafData[o + i] = bytes[1 + i];
       pool.leafLoaded[-ref] = 1;
       return;
@@ -300,7 +307,7 @@ export class SparseMerkleTree {
         if ((leafMask >>> n) & 1) {
           // Leaves come with their parent: check each against the hash the parent holds.
           child = -pool.allocLeaf();
-          const o = 2 * HASH_BYTES * -child;
+          const o = leafDataOffset(-child);
           s[0] = LEAF_TAG;
           for (let i = 0; i < 2 * HASH_BYTES; i++) {
             s[1 + i] = bytes[leafOff + i];
@@ -310,7 +317,7 @@ export class SparseMerkleTree {
           const h = sha256(s);
           for (let i = 0; i < HASH_BYTES; i++) {
             if (h[i] !== bytes[off + i]) corrupt("stored leaf does not match its parent's hash");
-            pool.leafHash[HASH_BYTES * -child + i] = h[i];
+            pool.leafHash[leafHashOffset(-child) + i] = h[i];
           }
         } else {
           child = pool.allocInternal();
@@ -381,14 +388,14 @@ export class SparseMerkleTree {
     const id = pool.allocLeaf();
     const s = this.leafScratch;
     s[0] = LEAF_TAG;
-    const o = 2 * HASH_BYTES * id;
+    const o = leafDataOffset(id);
     for (let i = 0; i < HASH_BYTES; i++) {
       s[1 + i] = keyHash[i];
       s[1 + HASH_BYTES + i] = valueHash[i];
       pool.leafData[o + i] = keyHash[i];
       pool.leafData[o + HASH_BYTES + i] = valueHash[i];
     }
-    sha256Into(s, pool.leafHash, HASH_BYTES * id);
+    sha256Into(s, pool.leafHash, leafHashOffset(id));
     pass.created.push(-id);
     return -id;
   }
@@ -397,7 +404,7 @@ export class SparseMerkleTree {
   private emitRootLeaf(pass: Pass, ref: Ref, key: Uint8Array): void {
     const out = this.reserve(pass, LEAF_BYTES);
     const data = this.pool.leafData;
-    const o = 2 * HASH_BYTES * -ref;
+    const o = leafDataOffset(-ref);
     out[0] = LEAF_TAG;
     for (let i = 0; i < 2 * HASH_BYTES; i++) out[1 + i] = data[o + i];
     pass.puts.push([key, out]);
@@ -429,7 +436,7 @@ export class SparseMerkleTree {
       bitmap |= 1 << n;
       if (c < 0) {
         leafMask |= 1 << n;
-        const o = 8 * -c;
+        const o = (LEAF_STRIDE / 4) * -c;
         for (let i = 0; i < 8; i++) w32[w + i] = lh32[o + i];
       } else {
         const o = 8 * c;
@@ -441,7 +448,7 @@ export class SparseMerkleTree {
     for (let n = 0; n < 16; n++) {
       const c = rows[row + n];
       if (c >= 0) continue;
-      const o = 16 * -c;
+      const o = (LEAF_STRIDE / 4) * -c + HASH_BYTES / 4;
       for (let i = 0; i < 16; i++) w32[w + i] = ld32[o + i];
       w += 16;
     }
@@ -537,7 +544,7 @@ export class SparseMerkleTree {
     pass: Pass,
   ): Ref {
     const data = this.pool.leafData;
-    const o = 2 * HASH_BYTES * -ref;
+    const o = leafDataOffset(-ref);
     // Merge the resident leaf into the sorted ops, as an untouched entry unless an op names it.
     const entries: Ref[] = [];
     let placed = false;
@@ -574,7 +581,7 @@ export class SparseMerkleTree {
   private build(depth: number, entries: Ref[], lo: number, hi: number, pass: Pass): Ref {
     if (lo === hi) return EMPTY_REF;
     const data = this.pool.leafData;
-    const first = 2 * HASH_BYTES * -entries[lo];
+    const first = leafDataOffset(-entries[lo]);
     const key = this.nodeKey(data, first, depth);
     if (hi - lo === 1) {
       if (depth === 0) this.emitRootLeaf(pass, entries[lo], key);
@@ -595,7 +602,7 @@ export class SparseMerkleTree {
 }
 
 function nibbleOfLeaf(data: Uint8Array, ref: Ref, depth: number): number {
-  const b = data[2 * HASH_BYTES * -ref + (depth >>> 1)];
+  const b = data[leafDataOffset(-ref) + (depth >>> 1)];
   return (depth & 1) === 0 ? b >>> 4 : b & 0x0f;
 }
 
