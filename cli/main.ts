@@ -24,19 +24,49 @@ const COMMANDS: Record<
 
 const USAGE = `usage: perpetua <command> [flags]
 
-commands:
-  init      --home DIR [--moniker NAME] [--force]           create a node home
-  testnet   --validators N --output DIR [--base-port P]     homes for a local network
-  start     --home DIR                                      run a node
-  devnet    [--validators N] [--reset] [--scenario NAME]    a live local chain with markets and a bot
-  keys      add|list|show|import|export NAME               trading keys (encrypted keystore)
-  genesis   new|add-validator|add-account|add-market|validate  edit <home>/config/genesis.json
-  tx        place-order|cancel|cancel-all|transfer|faucet   sign with --from NAME, send, wait
-  query     status|block|account|book|trades|markets|oracle|explain   read the chain
-  bench     --node URL[,URL…] [--duration 30s] [--rate R] [--orders-per-tx K] [--json]  load test
+commands (each with every flag it takes):
+  init      create a node home
+            --home DIR [--moniker NAME] [--force] [--json]
+  testnet   homes for a local network (node i: libp2p P + 10·i, RPC P + 1 + 10·i)
+            --output DIR [--validators N] [--base-port P] [--chain-id ID] [--accounts K]
+            [--scenario NAME [--scenario-start T] [--scenario-duration T]] [--force] [--json]
+  start     run a node
+            --home DIR
+  devnet    a live local chain with markets and a bot ("perpetua devnet help")
+            [--validators N] [--dir DIR] [--reset] [--base-port P] [--no-bot]
+            [--scenario NAME [--scenario-start T] [--scenario-duration T]] [--json]
+  keys      trading keys, encrypted keystore in <home>/keys ("perpetua keys help")
+            add NAME | import NAME --seed HEX [--passphrase P | --unsafe-plaintext] [--force]
+            list | show NAME | export NAME [--passphrase P]
+  genesis   edit <home>/config/genesis.json ("perpetua genesis help")
+            new --chain-id ID [--genesis-time RFC3339] [--insurance-fund USDC]
+                [--faucet-max USDC | --no-faucet] [--devnet-markets] [--force]
+            add-validator [--pubkey KEY] [--power N] [--name NAME]
+            add-account (--address 0x… | --key NAME) --collateral USDC
+            add-market --id M --tick-size T --step-size S --oracle-price P
+                [--initial-margin-ppm N] [--maintenance-margin-ppm N] [--maker-fee-ppm N]
+                [--taker-fee-ppm N] [--open-interest-cap SIZE]
+            validate
+  tx        sign with --from NAME, send, wait for the commit ("perpetua tx help")
+            place-order --market M --side buy|sell [--type limit|market] [--price P] --size S
+                [--tif gtc|ioc|fok|post_only] [--reduce-only] [--client-id N]
+                [--good-til-block H] [--trigger stop:P|take_profit:P]
+                [--stp cancel_maker|cancel_taker|cancel_both]
+            cancel --market M (--order-id N | --client-id N) | cancel-all [--market M]
+            transfer --to 0x… --amount USDC | faucet --amount USDC
+            all: --from NAME [--passphrase P] [--no-wait] [--timeout SECONDS]
+  query     read the chain ("perpetua query help")
+            status | block [--height H] | account ADDRESS|--key NAME | book MARKET [--depth N]
+            trades MARKET [--limit N] | markets | oracle
+            explain --kind liquidation|oracle|funding --height H [--account A | --market M]
+  bench     load a running chain with orders, report what committed
+            [--node URL[,URL…]] [--duration 30s] [--rate R] [--orders-per-tx K] [--accounts N]
+            [--in-flight W] [--json]
 
-  keys, genesis, tx: --home DIR (default ~/.perpetua); tx, query: --node URL (default
-  http://127.0.0.1:26657); --json for machine output; "perpetua tx help" lists its flags
+  T: a duration with its unit, 1500ms, 30s, 1.5m, 1h (bench --duration: plain seconds too)
+  keys, genesis, tx, query also take --home DIR (default ~/.perpetua) and --json (machine
+  output, as init, testnet and bench do); tx, query and bench take --node URL (default
+  http://127.0.0.1:26657, or env PERPETUA_NODE)
 
 Run from the repository root: npx perpetua <command> ...`;
 

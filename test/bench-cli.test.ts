@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { CliError, parseArgs } from "../cli/args.js";
 import { humanTable } from "../cli/bench/index.js";
-import { parseBenchOptions, parseDuration, parseNodes } from "../cli/bench/options.js";
+import { parseBenchOptions, parseNodes } from "../cli/bench/options.js";
 import { farOrders } from "../cli/bench/orders.js";
 import { progressBar, progressLine } from "../cli/bench/progress.js";
 import { type BenchResult, percentile } from "../cli/bench/stats.js";
@@ -28,21 +28,30 @@ const BTC_AT_60037 = { id: "BTC-USD", tickSize: "1", stepSize: "0.0001", oracleP
 const ETH_AT_3002_4 = { id: "ETH-USD", tickSize: "0.1", stepSize: "0.001", oraclePrice: "3002.4" };
 const MARKETS = [BTC_AT_60037, ETH_AT_3002_4] as unknown as MarketInfo[];
 
-describe("parseDuration", () => {
+describe("--duration (cli/args.ts parseDuration, 1 s to 24 h, plain numbers are seconds)", () => {
   it.each([
     ["30s", 30_000],
     ["2m", 120_000],
     ["45", 45_000],
     ["1.5m", 90_000],
     ["1h", 3_600_000],
+    ["1500ms", 1_500],
     [" 5s ", 5_000],
+    ["24h", 86_400_000],
   ])("%s is %d ms", (text, ms) => {
-    expect(parseDuration(text)).toBe(ms);
+    expect(opts("--duration", text).durationMs).toBe(ms);
   });
 
-  it.each(["", "0", "0.5s", "abc", "-5s", "10ms", "5 s", "25h", "1e3"])("refuses %j", (text) => {
-    expect(() => parseDuration(text)).toThrow(CliError);
-    expect(() => parseDuration(text)).toThrow("--duration: expected 30s, 2m or seconds");
+  it.each(["", "abc", "-5s", "5 s", "1e3", "5sec"])("refuses %j as no duration", (text) => {
+    expect(() => opts("--duration", text)).toThrow(CliError);
+    expect(() => opts("--duration", text)).toThrow(
+      `--duration: expected a duration like 30s, 1500ms, 2m or plain seconds, got "${text}"`,
+    );
+  });
+
+  it.each(["0", "0.5s", "10ms", "25h", "86400001ms"])("refuses %j as out of range", (text) => {
+    expect(() => opts("--duration", text)).toThrow(CliError);
+    expect(() => opts("--duration", text)).toThrow(`--duration must be 1s..1 day, got "${text}"`);
   });
 });
 
@@ -129,8 +138,11 @@ describe("bench flags", () => {
     [["--rate", "fast"], "--rate must be an integer"],
     [["--accounts", "0"], "--accounts must be an integer in 1..10000"],
     [["--in-flight", "5000"], "--in-flight 5000 is more than 50 per account"],
-    [["--duration", "soon"], '--duration: expected 30s, 2m or seconds (1 s to 24 h), got "soon"'],
-    [["--duration"], "--duration needs a value"],
+    [
+      ["--duration", "soon"],
+      '--duration: expected a duration like 30s, 1500ms, 2m or plain seconds, got "soon"',
+    ],
+    [["--duration"], "--duration needs a value, e.g. 30s"],
     [["--node", "127.0.0.1:26657"], '--node: expected http://host:port, got "127.0.0.1:26657"'],
     [["--node", "http://a:1,"], '--node: expected http://host:port, got ""'],
     [["--nodes", "http://a:1"], "unknown flag --nodes"],

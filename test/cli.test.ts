@@ -3,17 +3,25 @@
  * and an altered file with one clean message; user errors of every new command print one
  * line and exit 1 (real `node bin/perpetua.js` processes); the genesis commands build a
  * document that `genesis validate` (the node's parser) accepts, and report the precise
- * field when it is not; the book ladder is aligned.
+ * field when it is not; the book ladder is aligned; duration flags (one parser for bench,
+ * testnet and devnet); explain records as field/value tables; chain and JSON-RPC errors
+ * named on one line (against a stub JSON-RPC server); `perpetua help` names every flag.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { CliError } from "../cli/args.js";
+import { CliError, duration, parseArgs, parseDuration } from "../cli/args.js";
+import { BENCH_FLAGS } from "../cli/bench/options.js";
 import { decryptSeed, encryptSeed } from "../cli/keys/keystore.js";
-import { ladder } from "../cli/query/index.js";
+import { clientErrorLine } from "../cli/query/common.js";
+import { explainText, fieldRows, ladder } from "../cli/query/index.js";
+import { TESTNET_FLAGS } from "../cli/testnet/index.js";
+import { PerpetuaClientError } from "../rpc/client/errors.js";
 import { seedFromHex } from "../rpc/client/signer.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -75,6 +83,77 @@ describe("keystore", () => {
     expect(decryptSeed(f, undefined)).toEqual(SEED);
     expect(() => decryptSeed({ ...f, unsafePlaintextSeed: "43".repeat(32) }, undefined)).toThrow(
       /does not match the address/,
+    );
+  });
+});
+
+describe("duration flags (cli/args.ts, shared by bench, testnet and devnet)", () => {
+  const DAY = { minMs: 0, maxMs: 86_400_000 };
+  const message = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(CliError);
+      return (e as Error).message;
+    }
+    throw new Error("no error");
+  };
+
+  it.each([
+    ["1500ms", 1_500],
+    ["30s", 30_000],
+    ["2m", 120_000],
+    ["1h", 3_600_000],
+    ["45", 45_000],
+    ["1.5m", 90_000],
+    ["0.25s", 250],
+    ["1.6ms", 2],
+    [" 5s ", 5_000],
+    ["0", 0],
+    ["0ms", 0],
+    ["24h", 86_400_000],
+  ])("%j is %d ms (plain numbers are seconds)", (text, ms) => {
+    expect(parseDuration("wait", text, DAY)).toBe(ms);
+  });
+
+  it("refuses what is not a duration with one line naming the flag", () => {
+    for (const text of ["", "soon", "-5s", "5 s", "1e3", "5sec", "1d", ".5s", "30S"]) {
+      expect(message(() => parseDuration("wait", text, DAY))).toBe(
+        `--wait: expected a duration like 30s, 1500ms, 2m or plain seconds, got "${text}"`,
+      );
+    }
+  });
+
+  it("refuses values outside the caller's bounds, written in the largest exact unit", () => {
+    expect(message(() => parseDuration("wait", "25h", DAY))).toBe(
+      '--wait must be 0..1 day, got "25h"',
+    );
+    expect(message(() => parseDuration("wait", "0", { minMs: 1000, maxMs: 90_000 }))).toBe(
+      '--wait must be 1s..90s, got "0"',
+    );
+    expect(message(() => parseDuration("wait", "0.4ms", { minMs: 1, maxMs: 120_000 }))).toBe(
+      '--wait must be 1ms..2m, got "0.4ms"',
+    );
+    expect(
+      message(() => parseDuration("wait", "8761h", { minMs: 0, maxMs: 365 * 86_400_000 })),
+    ).toBe('--wait must be 0..365 days, got "8761h"');
+  });
+
+  it("plainSeconds: false needs a unit, except for 0", () => {
+    const unit = { ...DAY, plainSeconds: false };
+    expect(parseDuration("start", "0", unit)).toBe(0);
+    expect(parseDuration("start", "1500ms", unit)).toBe(1_500);
+    expect(message(() => parseDuration("start", "10", unit))).toBe(
+      '--start: expected a duration like 30s, 1500ms or 2m, got "10"',
+    );
+  });
+
+  it("reads the flag: absent is undefined, a bare flag needs a value", () => {
+    expect(duration(parseArgs([]), "wait", DAY)).toBeUndefined();
+    expect(duration(parseArgs(["--wait=2m"]), "wait", DAY)).toBe(120_000);
+    expect(duration(parseArgs(["--wait", "90"]), "wait", DAY)).toBe(90_000);
+    expect(message(() => duration(parseArgs(["--wait"]), "wait", DAY))).toBe(
+      "--wait needs a value, e.g. 30s",
     );
   });
 });
@@ -251,5 +330,225 @@ describe("book ladder", () => {
       "bid  59990   0.5    0.5",
       "bid  59900  1.25   1.75",
     ]);
+  });
+});
+
+describe("query explain, human output: field/value tables", () => {
+  it("flattens nested objects with dotted keys, indexes arrays of objects, joins arrays of scalars", () => {
+    expect(
+      fieldRows({
+        account: "0xab",
+        cancelledOrders: 0,
+        fresh: true,
+        skipped: null,
+        note: "",
+        steps: [{ market: "BTC-USD", deleveraged: [], prices: ["1", "2"] }],
+        ignored: [],
+        extra: {},
+      }),
+    ).toEqual([
+      ["account", "0xab"],
+      ["cancelledOrders", "0"],
+      ["fresh", "true"],
+      ["skipped", "-"],
+      ["note", "-"],
+      ["steps[0].market", "BTC-USD"],
+      ["steps[0].deleveraged", "none"],
+      ["steps[0].prices", "1, 2"],
+      ["ignored", "none"],
+      ["extra", "none"],
+    ]);
+  });
+
+  it("prints a title, then each record as an aligned two-column table", () => {
+    const out = explainText({
+      kind: "oracle",
+      height: 5,
+      time: "2026-11-29T00:44:25.393Z",
+      records: [
+        {
+          kind: "oracle",
+          key: "",
+          data: {
+            height: 4,
+            markets: [
+              {
+                market: "BTC-USD",
+                newPriceTicks: "59991",
+                reports: [{ validator: "120f", priceTicks: "60005" }],
+              },
+            ],
+            ignored: ["66c1"],
+          },
+        },
+        { kind: "oracle", key: "BTC-USD", data: null },
+      ],
+    });
+    expect(out.split("\n")).toEqual([
+      "oracle at height 5 (2026-11-29T00:44:25.393Z): 2 records",
+      "",
+      "record 1: oracle",
+      "field                             value",
+      "--------------------------------  -------",
+      "height                            4",
+      "markets[0].market                 BTC-USD",
+      "markets[0].newPriceTicks          59991",
+      "markets[0].reports[0].validator   120f",
+      "markets[0].reports[0].priceTicks  60005",
+      "ignored                           66c1",
+      "",
+      "record 2: oracle BTC-USD",
+      "field  value",
+      "-----  -----",
+      "data   -",
+    ]);
+  });
+});
+
+describe("chain errors: one line with the code's name", () => {
+  const line = (message: string, code?: number) =>
+    clientErrorLine(new PerpetuaClientError("rpc", message, code === undefined ? {} : { code }));
+
+  it("names JSON-RPC protocol codes as application codes are named, without repeating the name", () => {
+    expect(line("Invalid params: height: no liquidation at height 5", -32602)).toBe(
+      "invalid_params (-32602): height: no liquidation at height 5",
+    );
+    expect(line("Method not found: nope", -32601)).toBe("method_not_found (-32601): nope");
+    expect(line("Invalid request: batch of 101", -32600)).toBe(
+      "invalid_request (-32600): batch of 101",
+    );
+    expect(line("Parse error: Unexpected token", -32700)).toBe(
+      "parse_error (-32700): Unexpected token",
+    );
+    expect(line("Internal error", -32603)).toBe("internal_error (-32603): Internal error");
+    expect(line("busy", -32001)).toBe("server_error (-32001): busy");
+    expect(line("unknown market DOGE-USD", 300)).toBe(
+      "unknown_market (300): unknown market DOGE-USD",
+    );
+    expect(line("odd", -1)).toBe("-1: odd");
+    expect(line("status: cannot reach http://127.0.0.1:1: bad port")).toBe(
+      "status: cannot reach http://127.0.0.1:1: bad port",
+    );
+  });
+
+  it("perpetua query: a JSON-RPC error and an application error, each one line, exit 1", async () => {
+    const errors: Record<string, { code: number; message: string; data?: unknown }> = {
+      explain: { code: -32602, message: "Invalid params: height: no liquidation at height 5" },
+      orderbook: { code: 300, message: "unknown market DOGE-USD", data: "unknown_market" },
+    };
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => {
+        const { id, method } = JSON.parse(body) as { id: number; method: string };
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ jsonrpc: "2.0", id, error: errors[method] }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const node = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const [explain, book] = await Promise.all([
+        cli("query", "explain", "--kind", "liquidation", "--height", "5", "--node", node),
+        cli("query", "book", "DOGE-USD", "--node", node),
+      ]);
+      expect(explain.code).toBe(1);
+      expect(explain.stderr).toBe(
+        "error: invalid_params (-32602): height: no liquidation at height 5\n",
+      );
+      expect(book.code).toBe(1);
+      expect(book.stderr).toBe("error: unknown_market (300): unknown market DOGE-USD\n");
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("perpetua help", () => {
+  // Each command's accepted flags (its `only(args, [...])` lists, imported where exported),
+  // which help must name.
+  const FLAGS: Record<string, readonly string[]> = {
+    init: ["home", "moniker", "force", "json"],
+    testnet: TESTNET_FLAGS,
+    start: ["home"],
+    devnet: [
+      "validators",
+      "reset",
+      "scenario",
+      "scenario-start",
+      "scenario-duration",
+      "base-port",
+      "dir",
+      "no-bot",
+      "json",
+    ],
+    keys: ["passphrase", "unsafe-plaintext", "force", "seed"],
+    genesis: [
+      "chain-id",
+      "genesis-time",
+      "insurance-fund",
+      "faucet-max",
+      "no-faucet",
+      "devnet-markets",
+      "force",
+      "pubkey",
+      "power",
+      "name",
+      "address",
+      "key",
+      "collateral",
+      "id",
+      "tick-size",
+      "step-size",
+      "oracle-price",
+      "initial-margin-ppm",
+      "maintenance-margin-ppm",
+      "maker-fee-ppm",
+      "taker-fee-ppm",
+      "open-interest-cap",
+    ],
+    tx: [
+      "from",
+      "passphrase",
+      "no-wait",
+      "timeout",
+      "market",
+      "side",
+      "type",
+      "price",
+      "size",
+      "tif",
+      "reduce-only",
+      "client-id",
+      "good-til-block",
+      "trigger",
+      "stp",
+      "order-id",
+      "to",
+      "amount",
+    ],
+    query: ["height", "key", "depth", "limit", "kind", "account", "market"],
+    bench: BENCH_FLAGS,
+  };
+
+  it("lists every command with every flag it takes", async () => {
+    const r = await cli("help");
+    expect(r.code).toBe(0);
+    // A command's part: from its line to the next command's.
+    const parts = new Map<string, string>();
+    const names = Object.keys(FLAGS);
+    for (const [i, name] of names.entries()) {
+      const from = r.stdout.search(new RegExp(`^  ${name} `, "m"));
+      const to =
+        i + 1 < names.length ? r.stdout.search(new RegExp(`^  ${names[i + 1]} `, "m")) : -1;
+      expect(from, name).toBeGreaterThan(0);
+      parts.set(name, r.stdout.slice(from, to < 0 ? undefined : to));
+    }
+    for (const [name, flags] of Object.entries(FLAGS)) {
+      for (const flag of flags)
+        expect(parts.get(name), `${name} --${flag}`).toMatch(new RegExp(`--${flag}\\b`));
+    }
   });
 });

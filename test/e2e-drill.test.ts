@@ -26,6 +26,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Args, CliError, parseArgs } from "../cli/args.js";
 import { devnetOptions, prepareDevnet } from "../cli/devnet/index.js";
+import { type ExplainResult, explainText } from "../cli/query/index.js";
 import { scenarioFlags } from "../cli/testnet/index.js";
 import { formatUsdc, parseUsdc } from "../lib/fixed.js";
 import {
@@ -346,17 +347,22 @@ describe("liquidation drill on a live 4-validator testnet (crash scenario)", () 
     expect(json.code).toBe(0);
     expect(json.stdout.trimEnd().split("\n")).toHaveLength(1);
     expect(JSON.parse(json.stdout)).toEqual(viaRpc);
-    // Human: the same record, indented for reading.
+    // Human: the same record as a field/value table, nested fields dotted.
     expect(human.code).toBe(0);
-    expect(human.stdout).toContain(`"kind": "liquidation"`);
-    expect(human.stdout).toContain(`"account": "${address}"`);
-    expect(human.stdout).toMatch(/"fillablePriceTicks": "\d+"/);
-    expect(human.stdout).toMatch(/"bankruptcyPriceTicks": "\d+"/);
-    expect(JSON.parse(human.stdout)).toEqual(viaRpc);
+    expect(human.stdout).toMatch(
+      new RegExp(`^liquidation at height ${height} \\(.*\\): 1 record$`, "m"),
+    );
+    expect(human.stdout).toMatch(new RegExp(`^record 1: liquidation ${address}$`, "m"));
+    expect(human.stdout).toMatch(/^field +value$/m);
+    expect(human.stdout).toMatch(new RegExp(`^account +${address}$`, "m"));
+    expect(human.stdout).toMatch(/^steps\[0\]\.fillablePriceTicks +\d+$/m);
+    expect(human.stdout).toMatch(/^steps\[0\]\.bankruptcyPriceTicks +\d+$/m);
+    expect(human.stdout).toMatch(/^steps\[0\]\.deleveraged +none$/m);
+    expect(human.stdout).toBe(`${explainText(viaRpc as unknown as ExplainResult)}\n`);
     // No liquidation the block before: one line, exit 1.
     expect(wrongHeight.code).toBe(1);
     expect(wrongHeight.stderr.trim()).toBe(
-      `error: -32602: Invalid params: height: no liquidation at height ${height - 1}`,
+      `error: invalid_params (-32602): height: no liquidation at height ${height - 1}`,
     );
     // The account after, as a table: what the liquidation left, flat, nothing resting.
     expect(acct.code).toBe(0);

@@ -4,7 +4,16 @@
  */
 import { DEFAULT_NODE_URL } from "../../rpc/client/client.js";
 import { MAX_MSGS_PER_TX } from "../../rpc/client/tx.js";
-import { type Args, bool, CliError, int, only, str } from "../args.js";
+import {
+  type Args,
+  bool,
+  CliError,
+  type DurationBounds,
+  duration,
+  int,
+  only,
+  str,
+} from "../args.js";
 
 /**
  * Hyperliquid's nonce window is 100 per account: more than 100 of an account's
@@ -26,6 +35,9 @@ export interface BenchOptions {
   readonly json: boolean;
 }
 
+/** `--duration`: `30s`, `2m`, `1.5m`, `1h` or plain seconds (`45`); 1 s to 24 h. */
+const BENCH_DURATION: DurationBounds = { minMs: 1000, maxMs: 86_400_000 };
+
 export const BENCH_FLAGS = [
   "node",
   "duration",
@@ -41,7 +53,7 @@ export function parseBenchOptions(args: Args): BenchOptions {
   if (args.positionals.length > 0)
     throw new CliError(`unexpected argument "${args.positionals[0]}"`);
   const nodes = parseNodes(str(args, "node", process.env.PERPETUA_NODE ?? DEFAULT_NODE_URL));
-  const durationMs = parseDuration(str(args, "duration", "30s"));
+  const durationMs = duration(args, "duration", BENCH_DURATION) ?? 30_000;
   const rate = args.flags.has("rate") ? int(args, "rate", 0, 1, 1_000_000) : undefined;
   const ordersPerTx = int(args, "orders-per-tx", 50, 1, MAX_MSGS_PER_TX);
   const accounts = int(args, "accounts", 64, 1, 10_000);
@@ -65,15 +77,4 @@ export function parseNodes(list: string): string[] {
     if (!out.includes(url)) out.push(url);
   }
   return out;
-}
-
-const DURATION_UNITS_MS: Record<string, number> = { "": 1000, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `30s`, `2m`, `1.5m`, `1h` or plain seconds (`45`) → milliseconds; 1 s to 24 h. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim());
-  const ms = m ? Math.round(Number(m[1]) * DURATION_UNITS_MS[m[2] ?? ""]) : Number.NaN;
-  if (!(ms >= 1000 && ms <= 86_400_000))
-    throw new CliError(`--duration: expected 30s, 2m or seconds (1 s to 24 h), got "${text}"`);
-  return ms;
 }

@@ -1,6 +1,7 @@
 /** Shared by `perpetua tx` and `perpetua query`: the node client, SDK errors as one line. */
 import { DEFAULT_NODE_URL, PerpetuaClient } from "../../rpc/client/client.js";
 import { PerpetuaClientError } from "../../rpc/client/errors.js";
+import { RpcCode } from "../../rpc/errors.js";
 import { type Args, bool, CliError, str } from "../args.js";
 
 export function clientOf(args: Args): PerpetuaClient {
@@ -14,19 +15,40 @@ export function json(args: Args): boolean {
   return bool(args, "json");
 }
 
+/** JSON-RPC 2.0's reserved codes by snake_case name: -32602 → "invalid_params". */
+const RPC_CODE_NAMES = new Map<number, string>(
+  Object.entries(RpcCode).map(([name, code]) => [code, name.toLowerCase()]),
+);
+
+/** The name of a JSON-RPC protocol code (-32768..-32000), if it has one. */
+function rpcCodeName(code: number): string | undefined {
+  return (
+    RPC_CODE_NAMES.get(code) ?? (code <= -32000 && code >= -32099 ? "server_error" : undefined)
+  );
+}
+
 /**
- * Runs a command body and turns SDK errors into one-line CLI errors with the code, e.g.
- * `error: bad_nonce (200): nonce 5 already used`.
+ * An SDK error as one line with its code's name: `bad_nonce (200): nonce 5 already used`,
+ * `invalid_params (-32602): height: no liquidation at height 5`. A JSON-RPC message that
+ * repeats the name ("Invalid params: …") loses that prefix.
  */
+export function clientErrorLine(e: PerpetuaClientError): string {
+  if (e.code === undefined) return e.message;
+  const name = e.codeName ?? rpcCodeName(e.code);
+  if (name === undefined) return `${e.code}: ${e.message}`;
+  const phrase = `${name.replaceAll("_", " ")}: `;
+  const message = e.message.toLowerCase().startsWith(phrase)
+    ? e.message.slice(phrase.length)
+    : e.message;
+  return `${name} (${e.code}): ${message}`;
+}
+
+/** Runs a command body and turns SDK errors into one-line CLI errors (clientErrorLine). */
 export async function withClientErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof PerpetuaClientError) {
-      const code =
-        e.code === undefined ? "" : e.codeName ? `${e.codeName} (${e.code}): ` : `${e.code}: `;
-      throw new CliError(`${code}${e.message}`);
-    }
+    if (e instanceof PerpetuaClientError) throw new CliError(clientErrorLine(e));
     throw e;
   }
 }

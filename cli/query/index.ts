@@ -1,11 +1,12 @@
 /**
  * `perpetua query status|block|account|book|trades|markets|oracle|explain`: reads from a
- * node over JSON-RPC. Aligned tables by default (the book as a depth ladder), --json for
- * the node's result as is.
+ * node over JSON-RPC. Aligned tables by default (the book as a depth ladder, explain records
+ * as field/value tables with dotted keys), --json for the node's result as is.
  */
 import { parseAddress } from "../../lib/address.js";
 import type { PerpetuaClient } from "../../rpc/client/client.js";
 import type { ExplainKind, OrderBook } from "../../rpc/client/types.js";
+import type { ExplainRecord } from "../../rpc/exchange/events.js";
 import { type Args, CliError, int, only, str, table } from "../args.js";
 import { homeOf, readKeystore } from "../keys/keystore.js";
 import { addDecimal, clientOf, json, withClientErrors } from "./common.js";
@@ -304,6 +305,53 @@ async function oracle(args: Args, c: PerpetuaClient): Promise<void> {
   );
 }
 
+/** What the `explain` method answers (rpc/exchange/routes.ts). */
+export interface ExplainResult {
+  kind: string;
+  height: number;
+  time: string;
+  records: ExplainRecord[];
+}
+
+/**
+ * A JSON value as field/value rows: nested objects flattened with dotted keys, elements of
+ * arrays of objects indexed (`steps[0].market`), arrays of scalars joined on one row; null
+ * and "" as "-", an empty array or object as "none".
+ */
+export function fieldRows(value: unknown, path = ""): [string, string][] {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return [[path, "none"]];
+    if (value.every(isScalar)) return [[path, value.map(scalarText).join(", ")]];
+    return value.flatMap((v, i) => fieldRows(v, `${path}[${i}]`));
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return [[path, "none"]];
+    return entries.flatMap(([k, v]) => fieldRows(v, path === "" ? k : `${path}.${k}`));
+  }
+  return [[path, scalarText(value)]];
+}
+
+function isScalar(v: unknown): boolean {
+  return v === null || typeof v !== "object";
+}
+
+function scalarText(v: unknown): string {
+  return v === null || v === undefined || v === "" ? "-" : String(v);
+}
+
+/** The human `query explain`: a title, then each record as a field/value table. */
+export function explainText(r: ExplainResult): string {
+  const n = r.records.length;
+  const out = [`${r.kind} at height ${r.height} (${r.time}): ${n} record${n === 1 ? "" : "s"}`];
+  for (const [i, rec] of r.records.entries()) {
+    const rows = fieldRows(rec.data).map(([k, v]): [string, string] => [k || "data", v]);
+    out.push("", `record ${i + 1}: ${rec.kind}${rec.key ? ` ${rec.key}` : ""}`);
+    out.push(table(rows, ["field", "value"]));
+  }
+  return out.join("\n");
+}
+
 async function explain(args: Args, c: PerpetuaClient): Promise<void> {
   const kind = str(args, "kind");
   if (!["liquidation", "oracle", "funding"].includes(kind))
@@ -316,6 +364,6 @@ async function explain(args: Args, c: PerpetuaClient): Promise<void> {
     account: args.flags.has("account") ? str(args, "account") : undefined,
     market: args.flags.has("market") ? str(args, "market") : undefined,
   });
-  // Nested records of every input: indented JSON reads better than a flattened table.
-  console.log(json(args) ? JSON.stringify(r) : JSON.stringify(r, null, 2));
+  if (json(args)) return console.log(JSON.stringify(r));
+  console.log(explainText(r as unknown as ExplainResult));
 }

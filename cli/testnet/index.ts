@@ -25,7 +25,17 @@ import {
   testnetPorts,
 } from "../../node/config/index.js";
 import { MAX_SCENARIO_MS } from "../../node/feeds/scenarios.js";
-import { type Args, bool, CliError, int, only, str, table } from "../args.js";
+import {
+  type Args,
+  bool,
+  CliError,
+  type DurationBounds,
+  duration,
+  int,
+  only,
+  str,
+  table,
+} from "../args.js";
 
 export const SCENARIO_NAMES = ["none", "crash", "grind", "gap"] as const;
 
@@ -36,23 +46,13 @@ export interface ScenarioChoice {
   scenarioDurationMs?: number;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `--NAME 30s|1500ms|2m|1h` (or `0`) in ms, within `min`..365 days. */
-function durationFlag(args: Args, name: string, min: number): number | undefined {
-  const v = args.flags.get(name);
-  if (v === undefined) return undefined;
-  if (v === true) throw new CliError(`--${name} needs a value, e.g. 30s`);
-  const m = /^(\d{1,10})(ms|s|m|h)?$/.exec(v);
-  if (!m || (m[2] === undefined && m[1] !== "0")) {
-    throw new CliError(`--${name}: expected a duration like 30s, 1500ms or 2m, got "${v}"`);
-  }
-  const ms = Number(m[1]) * UNIT_MS[m[2] ?? "ms"];
-  if (ms < min || ms > MAX_SCENARIO_MS) {
-    throw new CliError(`--${name} must be ${min === 0 ? "0" : `${min}ms`}..365 days, got "${v}"`);
-  }
-  return ms;
-}
+/**
+ * `--scenario-start` and `--scenario-duration`: `30s`, `1500ms`, `2m`, `1h` (or `0` for the
+ * start), at most 365 days. A unit is required: the values land in ms fields of the oracle
+ * config (`scenarioStartMs`), where a bare `10` reads as 10 ms or 10 s.
+ */
+const SCENARIO_START: DurationBounds = { minMs: 0, maxMs: MAX_SCENARIO_MS, plainSeconds: false };
+const SCENARIO_DURATION: DurationBounds = { ...SCENARIO_START, minMs: 1 };
 
 /**
  * `--scenario NAME [--scenario-start T] [--scenario-duration T]`, validated together:
@@ -63,19 +63,19 @@ export function scenarioFlags(args: Args): ScenarioChoice {
   if (!(SCENARIO_NAMES as readonly string[]).includes(scenario)) {
     throw new CliError(`--scenario must be one of ${SCENARIO_NAMES.join(", ")}, got "${scenario}"`);
   }
-  const start = durationFlag(args, "scenario-start", 0);
-  const duration = durationFlag(args, "scenario-duration", 1);
-  if (scenario === "none" && (start !== undefined || duration !== undefined)) {
+  const start = duration(args, "scenario-start", SCENARIO_START);
+  const length = duration(args, "scenario-duration", SCENARIO_DURATION);
+  if (scenario === "none" && (start !== undefined || length !== undefined)) {
     const flag = start !== undefined ? "--scenario-start" : "--scenario-duration";
     throw new CliError(`${flag} needs --scenario crash|grind|gap`);
   }
-  if (scenario === "gap" && duration !== undefined) {
+  if (scenario === "gap" && length !== undefined) {
     throw new CliError("--scenario-duration: a gap has no duration (it jumps at --scenario-start)");
   }
   return {
     scenario,
     ...(start !== undefined ? { scenarioStartMs: start } : {}),
-    ...(duration !== undefined ? { scenarioDurationMs: duration } : {}),
+    ...(length !== undefined ? { scenarioDurationMs: length } : {}),
   };
 }
 
@@ -183,19 +183,21 @@ export async function makeTestnet(o: {
   return layout;
 }
 
+export const TESTNET_FLAGS = [
+  "validators",
+  "output",
+  "base-port",
+  "chain-id",
+  "accounts",
+  "scenario",
+  "scenario-start",
+  "scenario-duration",
+  "force",
+  "json",
+] as const;
+
 export async function run(args: Args): Promise<void> {
-  only(args, [
-    "validators",
-    "output",
-    "base-port",
-    "chain-id",
-    "accounts",
-    "scenario",
-    "scenario-start",
-    "scenario-duration",
-    "force",
-    "json",
-  ]);
+  only(args, TESTNET_FLAGS);
   const validators = int(args, "validators", 4, 1, 50);
   const output = str(args, "output");
   const scenario = scenarioFlags(args);

@@ -222,9 +222,9 @@ function orderOf(a: Record<string, string>): OrderUpdateView {
 
 /**
  * The side a deleveraged (bankrupt) account closed on, per `account market`, from the
- * height's liquidation records: a long closes by selling. The `deleverage` event does not
- * carry it; the record's `positionLots` is the position before its liquidation step, whose
- * sign the step cannot flip (it only reduces).
+ * height's liquidation records: a long closes by selling. Needed only for `deleverage`
+ * events written before they carried a `side` attribute. The record's `positionLots` is the
+ * position before its liquidation step, whose sign the step cannot flip (it only reduces).
  */
 function deleverageSides(c: CommittedHeight): Map<string, "buy" | "sell"> {
   const out = new Map<string, "buy" | "sell">();

@@ -72,6 +72,8 @@ export function deleverage(
   const start = positionOf(bankrupt, m.params.id);
   if (!start) return fills;
   const side: 1n | -1n = start.sizeLots > 0n ? 1n : -1n;
+  // The bankrupt account's closing trade: a long closes by selling, a short by buying.
+  const closingSide = side > 0n ? "sell" : "buy";
   for (const c of rankCounterparties(ex, m, bankrupt, side)) {
     const pos = positionOf(bankrupt, m.params.id);
     if (!pos) break;
@@ -104,6 +106,9 @@ export function deleverage(
         size: sizeText(m, lots),
         price: priceText(m, bp.priceTicks),
         quote: bp.deltaQuoteQuantums,
+        // Appended last: readers of the earlier attributes (and of older blocks, which lack
+        // it) are unaffected; events are not part of the app hash.
+        side: closingSide,
       }),
     );
   }
