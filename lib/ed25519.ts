@@ -94,6 +94,30 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   return cryptoVerify(null, message, key, signature);
 }
 
+/**
+ * Verifications in flight on libuv's thread pool at once; the rest wait here, in order.
+ * The pool (4 threads) also runs the consensus WAL's and the signer's fdatasync: a batch
+ * of hundreds of signature jobs queued ahead of them would hold a vote back for as long
+ * as the whole batch takes. Two jobs keep both cores of a small machine busy.
+ */
+const VERIFY_IN_FLIGHT = 2;
+let inFlight = 0;
+const waiting: (() => void)[] = [];
+let waitingHead = 0;
+
+function release(): void {
+  inFlight--;
+  if (waitingHead < waiting.length) {
+    const next = waiting[waitingHead];
+    waiting[waitingHead++] = undefined as unknown as () => void;
+    if (waitingHead > 1024 && waitingHead * 2 > waiting.length) {
+      waiting.splice(0, waitingHead);
+      waitingHead = 0;
+    }
+    next();
+  }
+}
+
 /** Verification on libuv's thread pool, for batches: same rule, same verdicts. */
 export function verifyAsync(
   publicKey: Uint8Array,
@@ -104,6 +128,14 @@ export function verifyAsync(
   const key = publicKeyObject(publicKey);
   if (!key) return Promise.resolve(false);
   return new Promise((resolve) => {
-    cryptoVerify(null, message, key, signature, (err, ok) => resolve(!err && ok));
+    const run = () => {
+      inFlight++;
+      cryptoVerify(null, message, key, signature, (err, ok) => {
+        release();
+        resolve(!err && ok);
+      });
+    };
+    if (inFlight < VERIFY_IN_FLIGHT) run();
+    else waiting.push(run);
   });
 }
