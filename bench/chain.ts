@@ -181,6 +181,14 @@ try {
   }
   await follower.settled();
   follower.stop();
+  // Where the transactions travelled: gossip counts and compact-block fetches per node.
+  for (let i = 0; i < 4; i++) {
+    const text = await (await fetch(`${net.layout.nodes[i].rpc}/metrics`)).text();
+    const pick = (name: string) => new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? "?";
+    process.stderr.write(
+      `node${i}: gossip txs received ${pick("perpetua_gossip_txs_received")}, published ${pick("perpetua_gossip_txs_published")}, compact blocks rebuilt ${pick("perpetua_compact_blocks_rebuilt")}, txs fetched for them ${pick("perpetua_compact_block_txs_fetched")}\n`,
+    );
+  }
   const best = phases.reduce(
     (a, b) => (b.tx_s > a.tx_s && b.committed >= 0.95 * b.sent ? b : a),
     phases[0],

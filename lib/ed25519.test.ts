@@ -213,3 +213,27 @@ describe("ed25519: one rule on both paths", () => {
     expect(verifyNoble(new Uint8Array(33), new Uint8Array(), new Uint8Array(64))).toBe(false);
   });
 });
+
+describe("verifyAsync's queue", () => {
+  it("runs every job in order of submission, skips those stale at their turn, and gives the same verdicts", async () => {
+    const seed = new Uint8Array(32).fill(7);
+    const { publicKey } = keyPairFromSeed(seed);
+    const msgs = Array.from({ length: 40 }, (_, i) => new Uint8Array([i, 1, 2, 3]));
+    const sigs = msgs.map((m) => sign(seed, m));
+    sigs[5] = sign(seed, new Uint8Array([99])); // a wrong signature
+    const stale = new Set([7, 8, 30]);
+    const started: number[] = [];
+    const verdicts = await Promise.all(
+      msgs.map((m, i) =>
+        verifyAsync(publicKey, m, sigs[i], () => {
+          started.push(i);
+          return stale.has(i);
+        }),
+      ),
+    );
+    expect(started).toEqual(msgs.map((_, i) => i)); // FIFO
+    for (let i = 0; i < msgs.length; i++) {
+      expect(verdicts[i], `job ${i}`).toBe(!stale.has(i) && i !== 5);
+    }
+  });
+});

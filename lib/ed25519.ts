@@ -102,14 +102,15 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
  */
 const VERIFY_IN_FLIGHT = 2;
 let inFlight = 0;
-const waiting: (() => void)[] = [];
+/** Waiting jobs, in order; a job returns false when it found itself stale and did nothing. */
+const waiting: (() => boolean)[] = [];
 let waitingHead = 0;
 
-function release(): void {
-  inFlight--;
-  if (waitingHead < waiting.length) {
+/** Starts waiting jobs while a slot is free, skipping those that turned out stale. */
+function pump(): void {
+  while (inFlight < VERIFY_IN_FLIGHT && waitingHead < waiting.length) {
     const next = waiting[waitingHead];
-    waiting[waitingHead++] = undefined as unknown as () => void;
+    waiting[waitingHead++] = undefined as unknown as () => boolean;
     if (waitingHead > 1024 && waitingHead * 2 > waiting.length) {
       waiting.splice(0, waitingHead);
       waitingHead = 0;
@@ -123,19 +124,27 @@ export function verifyAsync(
   publicKey: Uint8Array,
   message: Uint8Array,
   signature: Uint8Array,
+  /** Checked when the job's turn comes: true skips it (resolves false, nothing verified). */
+  stale?: () => boolean,
 ): Promise<boolean> {
   if (checkSignatureEncoding(signature) !== "ok") return Promise.resolve(false);
   const key = publicKeyObject(publicKey);
   if (!key) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const run = () => {
+    const run = (): boolean => {
+      if (stale?.()) {
+        resolve(false);
+        return false;
+      }
       inFlight++;
       cryptoVerify(null, message, key, signature, (err, ok) => {
-        release();
+        inFlight--;
+        pump();
         resolve(!err && ok);
       });
+      return true;
     };
-    if (inFlight < VERIFY_IN_FLIGHT) run();
-    else waiting.push(run);
+    waiting.push(run);
+    pump();
   });
 }

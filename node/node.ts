@@ -220,14 +220,15 @@ export class PerpetuaNode {
       },
     );
     const transport = new P2PTransport(this.host, this.blocks, this.log.child({ module: "sync" }), {
-      get: (h) => this.mempool.get(h),
+      get: (h) => this.mempool.get(h) ?? this.txGossip.arrivingTx(h),
+      flushGossip: () => this.txGossip.flush(),
     });
     this.transport = transport;
     this.txGossip = new TxGossip(
       this.host,
       this.mempool,
       this.log.child({ module: "txgossip" }),
-      20,
+      50,
       (txs) => this.app.preverify(txs),
     );
     // Peers rebuilding a compact proposal fetch the txs they miss: from the mempool or

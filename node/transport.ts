@@ -47,6 +47,12 @@ const RECENT_TXS_MAX = 50_000;
 export interface TxLookup {
   /** A transaction by its upper-case hex sha256, from the mempool, if held. */
   get(hashHex: string): Uint8Array | undefined;
+  /**
+   * Publishes the transactions waiting in this node's gossip batch. Called right before a
+   * compact proposal goes out: gossipsub sends both on the same stream per peer, so peers
+   * receive those transactions before the proposal naming them instead of fetching them.
+   */
+  flushGossip?(): void;
 }
 
 /**
@@ -182,6 +188,7 @@ export class P2PTransport implements Transport {
         encode([proposalToCbor(msg.proposal), blockToCbor({ ...msg.block, txs: hashes })]),
       );
       this.stats.compactSent++;
+      this.mempool.flushGossip?.();
     } else {
       data = frame(KIND_MESSAGE, encodeMessage(msg));
     }

@@ -7,8 +7,10 @@
  * duplicates and transactions that are merely stale now are ignored.
  */
 import type { Logger } from "pino";
+import { toHex } from "../lib/bytes.js";
 import { decode, encode } from "../lib/cbor.js";
 import { ErrorCode } from "../lib/errors.js";
+import { sha256 } from "../lib/hash.js";
 import type { Mempool } from "./mempool/mempool.js";
 import type { P2PHost } from "./p2p/index.js";
 
@@ -29,6 +31,11 @@ export class TxGossip {
   private readonly topic: string;
   received = 0;
   published = 0;
+  /**
+   * Transactions of peers' batches still being verified, by upper-case hex hash: a compact
+   * proposal naming one of them is rebuilt from here instead of fetching it again.
+   */
+  private readonly arriving = new Map<string, Uint8Array>();
 
   constructor(
     private readonly host: P2PHost,
@@ -50,6 +57,11 @@ export class TxGossip {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** A transaction a peer sent that is still being checked (see `arriving`). */
+  arrivingTx(hashHex: string): Uint8Array | undefined {
+    return this.arriving.get(hashHex);
   }
 
   /** Queues a transaction this node accepted, for gossip. */
@@ -78,13 +90,20 @@ export class TxGossip {
       return "reject";
     }
     if (!Array.isArray(txs) || txs.some((t) => !(t instanceof Uint8Array))) return "reject";
-    await this.preverify(txs as Uint8Array[]);
+    const batch = txs as Uint8Array[];
+    const hashes = batch.map((tx) => toHex(sha256(tx)).toUpperCase());
+    for (let i = 0; i < batch.length; i++) this.arriving.set(hashes[i], batch[i]);
     let fault = false;
     let added = 0;
-    for (const tx of txs as Uint8Array[]) {
-      const r = this.mempool.add(tx);
-      if (r.added) added++;
-      else if (PEER_FAULTS.has(r.code)) fault = true;
+    try {
+      await this.preverify(batch);
+      for (const tx of batch) {
+        const r = this.mempool.add(tx);
+        if (r.added) added++;
+        else if (PEER_FAULTS.has(r.code)) fault = true;
+      }
+    } finally {
+      for (const h of hashes) this.arriving.delete(h);
     }
     this.received += txs.length;
     if (fault) return "reject";

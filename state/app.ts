@@ -161,7 +161,10 @@ export class PerpetuaApp implements Application {
         continue;
       }
       pending.push(
-        verifyAsync(tx.body.signer, txSignBytes(tx.body), tx.signature).then((ok) => {
+        // Stale if a proposal needed this tx first and verified it meanwhile (cached).
+        verifyAsync(tx.body.signer, txSignBytes(tx.body), tx.signature, () =>
+          this.txCache.has(key),
+        ).then((ok) => {
           if (ok && !this.txCache.has(key))
             this.cache(key, { tx, sender: addressOf(tx.body.signer) });
         }),
