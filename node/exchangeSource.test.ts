@@ -27,6 +27,7 @@ import {
   btcMarket,
   type Chain,
   genesis,
+  NO_FEES,
   nextBlock,
   setPrices,
   startChain,
@@ -227,13 +228,6 @@ const CAROL = new Trader("carol");
 const BOOK_MAKER = new Trader("maker");
 const DAVE = new Trader("dave");
 const ERIN = new Trader("erin");
-
-const NO_FEES = {
-  takerFeePpm: 0,
-  makerFeePpm: 0,
-  maxLiquidationFeePpm: 5_000,
-  maxInsurancePayoutPerBlock: "10000",
-};
 
 /** A BTC-USD limit order (the SDK's builder and defaults: gtc, not reduce-only). */
 function order(

@@ -10,33 +10,21 @@ import {
   btcMarket,
   type Chain,
   genesis,
+  limitOrder,
   runBlock,
   setPrices,
   startChain,
   Trader,
 } from "./testkit.js";
-import type { Msg } from "./types/tx.js";
 
-function limit(
+const limit = (
   market: string,
   side: "buy" | "sell",
   price: string,
   size: string,
   clientId: number,
   tif: "gtc" | "ioc" = "gtc",
-): Msg {
-  return {
-    kind: "place_order",
-    market,
-    side,
-    type: "limit",
-    price,
-    size,
-    tif,
-    reduceOnly: false,
-    clientId,
-  };
-}
+) => limitOrder(side, price, size, clientId, tif, market);
 
 function totalUsdc(chain: Chain): bigint {
   const ex = chain.app.exchange();

@@ -14,44 +14,20 @@ import { formatUsdc } from "../lib/fixed.js";
 import {
   btcMarket,
   genesis,
+  limitOrder,
+  NO_FEES,
   runBlock,
   setPrices,
   startChain,
   Trader,
   validators,
 } from "./testkit.js";
-import type { Msg } from "./types/tx.js";
 
 const CAROL = new Trader("carol");
 const MAKER = new Trader("maker");
 const DAVE = new Trader("dave");
 
-const NO_FEES = {
-  takerFeePpm: 0,
-  makerFeePpm: 0,
-  maxLiquidationFeePpm: 5_000,
-  maxInsurancePayoutPerBlock: "10000",
-};
-
-function order(
-  side: "buy" | "sell",
-  price: string,
-  size: string,
-  clientId: number,
-  tif: "gtc" | "ioc" = "gtc",
-): Msg {
-  return {
-    kind: "place_order",
-    market: "BTC-USD",
-    side,
-    type: "limit",
-    price,
-    size,
-    tif,
-    reduceOnly: false,
-    clientId,
-  };
-}
+const order = limitOrder;
 
 function results(data: Uint8Array) {
   return decode(data) as { code: number; log: string; status?: string }[];

@@ -215,6 +215,36 @@ export async function runBlock(
   return res;
 }
 
+/** Market parameters for hand-computed scenarios: no trading fees, a 0.5 % liquidation fee cap. */
+export const NO_FEES = {
+  takerFeePpm: 0,
+  makerFeePpm: 0,
+  maxLiquidationFeePpm: 5_000,
+  maxInsurancePayoutPerBlock: "10000",
+};
+
+/** A limit order, not reduce-only (BTC-USD and gtc unless said otherwise). */
+export function limitOrder(
+  side: "buy" | "sell",
+  price: string,
+  size: string,
+  clientId: number,
+  tif: "gtc" | "ioc" = "gtc",
+  market = "BTC-USD",
+): Msg {
+  return {
+    kind: "place_order",
+    market,
+    side,
+    type: "limit",
+    price,
+    size,
+    tif,
+    reduceOnly: false,
+    clientId,
+  };
+}
+
 export function setPrices(chain: Chain, prices: Record<string, string>): void {
   chain.prices = chain.vals.map(() => prices);
 }

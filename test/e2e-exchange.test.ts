@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromBase64, fromHex, toBase64 } from "../lib/bytes.js";
 import { WsClient } from "../rpc/testkit.js";
 import { decodeProof, verifyProof } from "../state/store/proof.js";
+import { limitOrder } from "../state/testkit.js";
 import type { Msg } from "../state/types/tx.js";
 import { type RunningTestnet, startLiveTestnet } from "./helpers/testnet.js";
 
@@ -52,17 +53,8 @@ async function committed(i: number, account: number, msgs: Msg[]): Promise<numbe
   throw new Error(`tx ${r.hash} not committed`);
 }
 
-const order = (side: "buy" | "sell", price: string, size: string, clientId: number): Msg => ({
-  kind: "place_order",
-  market: "BTC-USD",
-  side,
-  type: "limit",
-  price,
-  size,
-  tif: "gtc",
-  reduceOnly: false,
-  clientId,
-});
+const order = (side: "buy" | "sell", price: string, size: string, clientId: number) =>
+  limitOrder(side, price, size, clientId);
 
 async function rpcError(i: number, method: string, params: unknown) {
   const res = await fetch(net.layout.nodes[i].rpc, {

@@ -10,38 +10,24 @@
  */
 import { describe, expect, it } from "vitest";
 import type { AppEvent } from "../../lib/abci.js";
-import { btcMarket, genesis, runBlock, setPrices, startChain, Trader } from "../testkit.js";
-import type { Msg } from "../types/tx.js";
+import {
+  btcMarket,
+  genesis,
+  limitOrder,
+  NO_FEES,
+  runBlock,
+  setPrices,
+  startChain,
+  Trader,
+} from "../testkit.js";
 
 const CAROL = new Trader("carol");
 const MAKER = new Trader("maker");
 
-const NO_FEES_EMPTY_FUND = {
-  takerFeePpm: 0,
-  makerFeePpm: 0,
-  maxLiquidationFeePpm: 5_000,
-  maxInsurancePayoutPerBlock: "10000",
-};
+const NO_FEES_EMPTY_FUND = NO_FEES;
 
-function order(
-  side: "buy" | "sell",
-  price: string,
-  size: string,
-  clientId: number,
-  ioc = false,
-): Msg {
-  return {
-    kind: "place_order",
-    market: "BTC-USD",
-    side,
-    type: "limit",
-    price,
-    size,
-    tif: ioc ? "ioc" : "gtc",
-    reduceOnly: false,
-    clientId,
-  };
-}
+const order = (side: "buy" | "sell", price: string, size: string, clientId: number, ioc = false) =>
+  limitOrder(side, price, size, clientId, ioc ? "ioc" : "gtc");
 
 function attributesOf(e: AppEvent): [string, string][] {
   return e.attributes.map((a) => [a.key, a.value]);
