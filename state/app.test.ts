@@ -115,7 +115,7 @@ describe("proofs", () => {
     tampered[tampered.length - 1] ^= 1;
     expect(verifyProof(root, key, tampered, proof)).toBe(false);
     // An account that does not exist gets a non-inclusion proof.
-    const nobody = "0x" + "00".repeat(20);
+    const nobody = `0x${"00".repeat(20)}`;
     const q2 = await chain.app.query({ path: "account", params: { address: nobody }, prove: true });
     const p2 = q2.proof as {
       value: Uint8Array | undefined;

@@ -24,19 +24,35 @@ async function rpc(method: string, params: unknown = {}): Promise<unknown> {
   return body.result;
 }
 
-function devnet(): { proc: ChildProcess; output: () => string } {
+function devnet(...extra: string[]): {
+  proc: ChildProcess;
+  output: () => string;
+  stdout: () => string;
+} {
   let out = "";
+  let stdout = "";
   const proc = spawn(
     process.execPath,
-    [join(ROOT, "bin/perpetua.js"), "devnet", "--dir", dir, "--base-port", String(basePort)],
+    [
+      join(ROOT, "bin/perpetua.js"),
+      "devnet",
+      "--dir",
+      dir,
+      "--base-port",
+      String(basePort),
+      ...extra,
+    ],
     {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  proc.stdout?.on("data", (d) => (out += d));
+  proc.stdout?.on("data", (d) => {
+    out += d;
+    stdout += d;
+  });
   proc.stderr?.on("data", (d) => (out += d));
-  return { proc, output: () => out };
+  return { proc, output: () => out, stdout: () => stdout };
 }
 
 async function until<T>(f: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
@@ -82,8 +98,8 @@ describe("perpetua devnet", () => {
     }
     // Every node process is gone: the RPC port no longer answers.
     await expect(rpc("status")).rejects.toThrow();
-    // A second run resumes the same chain (heights continue).
-    const again = devnet();
+    // A second run resumes the same chain (heights continue); --json: only JSON on stdout.
+    const again = devnet("--json");
     try {
       const h = await until(
         async () => {
@@ -97,6 +113,31 @@ describe("perpetua devnet", () => {
       );
       expect(again.output()).toContain("resuming the devnet");
       expect(h).toBeGreaterThan(1);
+      const ready = await until(
+        async () => {
+          const line = again.stdout().split("\n")[0];
+          return again.stdout().includes("\n") ? JSON.parse(line) : undefined;
+        },
+        30_000,
+        "the ready line",
+      );
+      expect(ready.event).toBe("ready");
+      expect(ready.nodes[0].websocket).toBe(`ws://127.0.0.1:${basePort + 1}/websocket`);
+      expect(ready.accounts.length).toBeGreaterThan(0);
+      const status = await until(
+        async () => {
+          const lines = again.stdout().trim().split("\n");
+          return lines.length > 1 ? JSON.parse(lines[1]) : undefined;
+        },
+        30_000,
+        "a status line",
+      );
+      expect(status).toMatchObject({ event: "status" });
+      expect(status.height).toBeGreaterThan(0);
+      expect(status.markets.map((m: { id: string }) => m.id).sort()).toEqual([
+        "BTC-USD",
+        "ETH-USD",
+      ]);
     } finally {
       const exited = new Promise((r) => again.proc.once("exit", r));
       again.proc.kill("SIGINT");

@@ -97,6 +97,8 @@ export interface DevnetOptions extends ScenarioChoice {
   basePort: number;
   reset: boolean;
   bot: boolean;
+  /** Machine output: one JSON object per line (`ready`, then `status` every 5 s). */
+  json: boolean;
 }
 
 const USAGE = `usage: perpetua devnet [flags]
@@ -108,7 +110,9 @@ const USAGE = `usage: perpetua devnet [flags]
   --scenario NAME          scripted oracle path from now: none | crash (−30 %) | grind (−20 %)
                            | gap (−15 % at once)
   --scenario-start T       when it starts, e.g. 30s, 1500ms, 2m (crash, gap: 60s; grind: 0)
-  --scenario-duration T    how long a crash or grind takes (crash 60s, grind 30m)`;
+  --scenario-duration T    how long a crash or grind takes (crash 60s, grind 30m)
+  --json                   one JSON object per line: {"event":"ready",…} with the endpoints and
+                           demo keys, then {"event":"status",…} every 5 s`;
 
 /** The command line, checked before anything is touched (a bad flag wipes nothing). */
 export function devnetOptions(args: Args): DevnetOptions {
@@ -133,6 +137,7 @@ export function devnetOptions(args: Args): DevnetOptions {
     basePort: int(args, "base-port", 26656, 1, 65000),
     reset: bool(args, "reset"),
     bot: !bool(args, "no-bot"),
+    json: bool(args, "json"),
   };
 }
 
@@ -177,12 +182,14 @@ export async function run(args: Args): Promise<void> {
   const opts = devnetOptions(args);
   const { dir } = opts;
   const { layout, resumed } = await prepareDevnet(opts);
-  console.log(
+  // With --json, stdout carries only JSON lines; the human lines go to stderr.
+  const say = opts.json ? console.error : console.log;
+  say(
     resumed
       ? `resuming the devnet in ${dir}`
       : `created a ${opts.validators}-validator devnet in ${dir}`,
   );
-  if (opts.scenario !== "none") console.log(scenarioLine(opts));
+  if (opts.scenario !== "none") say(scenarioLine(opts));
 
   const procs: ChildProcess[] = layout.nodes.map((n, i) => {
     const log = openSync(join(dir, `node${i}.log`), "a");
@@ -203,7 +210,7 @@ export async function run(args: Args): Promise<void> {
     exiting = true;
     bot?.stop();
     clearInterval(statusTimer);
-    process.stdout.write("\nstopping the devnet…\n");
+    (opts.json ? process.stderr : process.stdout).write("\nstopping the devnet…\n");
     await Promise.all(
       procs.map(
         (p) =>
@@ -226,27 +233,22 @@ export async function run(args: Args): Promise<void> {
   const client = new PerpetuaClient(rpc0);
   await waitForHeight(client, 1, 60_000);
 
-  console.log("\nendpoints");
-  console.log(
-    table(
-      layout.nodes.map((n, i) => [
-        `node${i}`,
-        n.rpc,
-        `${n.rpc.replace("http", "ws")}/websocket`,
-        n.p2p,
-      ]),
-      ["node", "rpc", "websocket", "p2p"],
-    ),
-  );
   const demo = layout.accounts.slice(2);
-  console.log("\ndemo accounts (1,000,000 USDC each; devnet keys, never use them elsewhere)");
-  console.log(
-    table(
-      demo.map((a) => [a.address, a.seed]),
-      ["address", "seed (hex)"],
-    ),
-  );
-  console.log(`\nlogs: ${dir}/node*.log   stop: Ctrl-C\n`);
+  if (opts.json) {
+    console.log(
+      JSON.stringify({
+        event: "ready",
+        dir,
+        chainId: layout.chainId,
+        nodes: layout.nodes.map((n) => ({
+          rpc: n.rpc,
+          websocket: `${n.rpc.replace("http", "ws")}/websocket`,
+          p2p: n.p2p,
+        })),
+        accounts: demo.map((a) => ({ address: a.address, seed: a.seed })),
+      }),
+    );
+  } else printEndpoints(layout, demo, dir);
 
   if (opts.bot && layout.accounts.length >= 2) {
     bot = new MarketMaker({
@@ -273,8 +275,20 @@ export async function run(args: Args): Promise<void> {
       const now = Date.now();
       const tps = ((txs - lastTxs) / ((now - lastAt) / 1000)).toFixed(1);
       let books = "";
+      let markets: {
+        id: string;
+        bestBid: string | null;
+        bestAsk: string | null;
+        oracle: string;
+      }[] = [];
       try {
         const list = (await client.markets()).markets;
+        markets = list.map((m) => ({
+          id: m.id,
+          bestBid: m.bestBid ?? null,
+          bestAsk: m.bestAsk ?? null,
+          oracle: String(m.oraclePrice),
+        }));
         books = list
           .map((m) => `${m.id} ${m.bestBid ?? "-"} / ${m.bestAsk ?? "-"} (oracle ${m.oraclePrice})`)
           .join("  ");
@@ -285,7 +299,11 @@ export async function run(args: Args): Promise<void> {
       lastTxs = txs;
       lastAt = now;
       const line = `height ${height}  tx/s ${tps}  ${books}`;
-      if (tty) process.stdout.write(`\r\x1b[2K${line}`);
+      if (opts.json) {
+        if (lines++ % 5 === 0) {
+          console.log(JSON.stringify({ event: "status", height, tx_s: Number(tps), markets }));
+        }
+      } else if (tty) process.stdout.write(`\r\x1b[2K${line}`);
       else if (lines++ % 5 === 0) console.log(line);
     } catch {
       // a node restarting; the next tick will tell
@@ -300,4 +318,27 @@ function scenarioLine(o: ScenarioChoice): string {
   const duration = "durationMs" in d ? (o.scenarioDurationMs ?? d.durationMs) : undefined;
   const lasts = duration === undefined ? "" : `, lasts ${s(duration)}`;
   return `scenario ${o.scenario}: starts in ${s(o.scenarioStartMs ?? d.startMs)}${lasts}`;
+}
+
+function printEndpoints(layout: TestnetLayout, demo: TestnetLayout["accounts"], dir: string): void {
+  console.log("\nendpoints");
+  console.log(
+    table(
+      layout.nodes.map((n, i) => [
+        `node${i}`,
+        n.rpc,
+        `${n.rpc.replace("http", "ws")}/websocket`,
+        n.p2p,
+      ]),
+      ["node", "rpc", "websocket", "p2p"],
+    ),
+  );
+  console.log("\ndemo accounts (1,000,000 USDC each; devnet keys, never use them elsewhere)");
+  console.log(
+    table(
+      demo.map((a) => [a.address, a.seed]),
+      ["address", "seed (hex)"],
+    ),
+  );
+  console.log(`\nlogs: ${dir}/node*.log   stop: Ctrl-C\n`);
 }

@@ -1,4 +1,4 @@
-/** `perpetua init --home DIR [--moniker NAME] [--chain-id ID] [--force]`: a node home. */
+/** `perpetua init --home DIR [--moniker NAME] [--force] [--json]`: a node home (config, keys; the genesis comes from `genesis` or `testnet`). */
 import { initHome } from "../../node/config/index.js";
 import { type Args, bool, only, str, table } from "../args.js";
 
