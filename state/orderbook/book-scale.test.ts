@@ -213,3 +213,18 @@ describe("FastBook.checkChanged (the per-block check)", () => {
     }
   });
 });
+
+describe("FastBook's change log", () => {
+  it("stays bounded in a book nobody checks, and the next check is then a full one", () => {
+    const book = new FastBook();
+    const internals = book as unknown as { changedNodes: unknown[]; changedOverflow: boolean };
+    for (let id = 1; id <= 300_000; id++) {
+      book.place(limit(id % 50, id % 2 ? "buy" : "sell", 1, id % 2 ? 100 : 200, { id }), 1);
+    }
+    expect(internals.changedNodes.length).toBeLessThanOrEqual(1 << 18);
+    expect(internals.changedOverflow).toBe(true);
+    book.checkChanged();
+    expect(internals.changedOverflow).toBe(false);
+    expect(internals.changedNodes.length).toBe(0);
+  });
+});

@@ -104,6 +104,9 @@ class PriceLevel {
 /** Most recycled nodes kept (about 5 MB). */
 const FREE_NODES_MAX = 1 << 16;
 
+/** Most changed orders remembered between checks (then the next check is a full walk). */
+const CHANGED_MAX = 1 << 18;
+
 /** Most levels per chunk of a BookSide; a fuller chunk splits in two. */
 const CHUNK = 128;
 
@@ -272,6 +275,7 @@ export class FastBook implements OrderBook {
   /** Levels and live nodes changed since the last check: what `checkChanged` looks at. */
   private changedLevels: PriceLevel[] = [];
   private changedNodes: OrderNode[] = [];
+  private changedOverflow = false;
 
   static restore(snapshot: BookSnapshot): FastBook {
     checkSnapshot(snapshot);
@@ -338,7 +342,7 @@ export class FastBook implements OrderBook {
     level.totalLots += remainingLots;
     level.count++;
     this.markChanged(level);
-    this.changedNodes.push(node);
+    this.noteChanged(node);
     this.byId.set(node.id, node);
     let orders = this.byOwner.get(node.owner);
     if (orders === undefined) {
@@ -350,8 +354,22 @@ export class FastBook implements OrderBook {
     if (gtb !== null) this.indexExpiry(node, gtb);
   }
 
+  /**
+   * Records a changed order for the next `checkChanged`. A book nobody checks (a tool, a
+   * benchmark) must not grow this list forever: past CHANGED_MAX entries it is dropped and
+   * the next check walks the whole book instead.
+   */
+  private noteChanged(node: OrderNode): void {
+    if (this.changedNodes.length < CHANGED_MAX) this.changedNodes.push(node);
+    else this.changedOverflow = true;
+  }
+
   private markChanged(level: PriceLevel): void {
     if (level.changed) return;
+    if (this.changedLevels.length >= CHANGED_MAX) {
+      this.changedOverflow = true;
+      return;
+    }
     level.changed = true;
     this.changedLevels.push(level);
   }
@@ -389,8 +407,8 @@ export class FastBook implements OrderBook {
     else next.prev = prev;
     level.totalLots -= node.remainingLots;
     this.markChanged(level);
-    if (prev !== null) this.changedNodes.push(prev);
-    if (next !== null) this.changedNodes.push(next);
+    if (prev !== null) this.noteChanged(prev);
+    if (next !== null) this.noteChanged(next);
     if (--level.count === 0) (node.side === "buy" ? this.bids : this.asks).emptied(level);
     this.byId.delete(node.id);
     const orders = node.ownerOrders!;
@@ -504,7 +522,7 @@ export class FastBook implements OrderBook {
           node.remainingLots = left;
           level.totalLots -= lots;
           this.markChanged(level);
-          this.changedNodes.push(node);
+          this.noteChanged(node);
         }
         node = next;
       }
@@ -709,6 +727,10 @@ export class FastBook implements OrderBook {
    * full check proves; the exchange runs it every FULL_CHECK_BLOCKS blocks.
    */
   checkChanged(): void {
+    if (this.changedOverflow) {
+      this.checkInvariants();
+      return;
+    }
     const broken = (message: string): never => {
       throw new InvariantError("orderbook", message);
     };
@@ -758,6 +780,7 @@ export class FastBook implements OrderBook {
     for (const level of this.changedLevels) level.changed = false;
     this.changedLevels = [];
     this.changedNodes = [];
+    this.changedOverflow = false;
     const broken = (message: string): never => {
       throw new InvariantError("orderbook", message);
     };
