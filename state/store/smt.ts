@@ -87,10 +87,14 @@ interface Pass {
   chunkOff: number;
   /** Offset in `chunk` of the last reserved record. */
   start: number;
+  /** Storage keys of the pass's writes, cut from shared buffers like the records. */
+  keyChunk: Uint8Array;
+  keyOff: number;
 }
 
 const LEAF_BYTES = 1 + 2 * HASH_BYTES;
 const CHUNK_BYTES = 1 << 18;
+const KEY_CHUNK_BYTES = 1 << 16;
 const LEAF_TAG = 0x00;
 const INTERNAL_TAG = 0x01;
 
@@ -178,6 +182,8 @@ export class SparseMerkleTree {
         chunk32: new Int32Array(0),
         chunkOff: 0,
         start: 0,
+        keyChunk: new Uint8Array(0),
+        keyOff: 0,
       };
       const root = ops.length === 0 ? base : this.upd(base, 0, ops, 0, ops.length, pass);
       if (pass.missing.length > 0) {
@@ -250,11 +256,23 @@ export class SparseMerkleTree {
   // ---- storage keys ----
 
   /** prefix || depth || the first `depth` nibbles of bytes[off..] (odd tail nibble zeroed). */
-  private nodeKey(bytes: Uint8Array, off: number, depth: number): Uint8Array {
+  private nodeKey(bytes: Uint8Array, off: number, depth: number, pass?: Pass): Uint8Array {
     const prefix = this.prefix;
     const p = prefix.length;
     const nb = (depth + 1) >>> 1;
-    const out = new Uint8Array(p + 1 + nb);
+    const size = p + 1 + nb;
+    let out: Uint8Array;
+    if (pass === undefined) out = new Uint8Array(size);
+    else {
+      // A view into the pass's key buffer: one allocation per 64 KiB of keys, not per key
+      // (never reused, like the record chunks: a KvStore may hold the batch).
+      if (pass.keyOff + size > pass.keyChunk.length) {
+        pass.keyChunk = new Uint8Array(KEY_CHUNK_BYTES);
+        pass.keyOff = 0;
+      }
+      out = pass.keyChunk.subarray(pass.keyOff, pass.keyOff + size);
+      pass.keyOff += size;
+    }
     for (let i = 0; i < p; i++) out[i] = prefix[i];
     out[p] = depth;
     for (let i = 0; i < nb; i++) out[p + 1 + i] = bytes[off + i];
@@ -519,7 +537,7 @@ export class SparseMerkleTree {
         only = n;
       }
     }
-    const key = this.nodeKey(ops[lo].keyHash, 0, depth);
+    const key = this.nodeKey(ops[lo].keyHash, 0, depth, pass);
     if (count === 0) {
       pass.dels.push(key);
       return EMPTY_REF;
@@ -571,7 +589,7 @@ export class SparseMerkleTree {
     if (!placed) entries.push(ref);
     if (entries.length === 1 && entries[0] === ref) return ref;
     if (entries.length === 0) {
-      if (depth === 0) pass.dels.push(this.nodeKey(data, o, 0));
+      if (depth === 0) pass.dels.push(this.nodeKey(data, o, 0, pass));
       return EMPTY_REF;
     }
     return this.build(depth, entries, 0, entries.length, pass);
@@ -582,7 +600,7 @@ export class SparseMerkleTree {
     if (lo === hi) return EMPTY_REF;
     const data = this.pool.leafData;
     const first = leafDataOffset(-entries[lo]);
-    const key = this.nodeKey(data, first, depth);
+    const key = this.nodeKey(data, first, depth, pass);
     if (hi - lo === 1) {
       if (depth === 0) this.emitRootLeaf(pass, entries[lo], key);
       return entries[lo];

@@ -4,7 +4,7 @@ import { compareBytes, equalBytes, toHex } from "../../lib/bytes.js";
 import { MemoryKvStore } from "./memoryKv.js";
 import { decodeProof, EMPTY_ROOT, encodeProof, type Proof, verifyProof } from "./proof.js";
 import { referenceRoot } from "./reference.js";
-import { AuthenticatedStore, BUCKET_TREE } from "./store.js";
+import { AuthenticatedStore, BUCKET_TREE, sortByKeyHash } from "./store.js";
 
 /** Keys from a small space, so histories overwrite and delete keys they wrote before. */
 const keyOf = (i: number) => new Uint8Array([0x10, i >>> 8, i & 0xff]);
@@ -306,5 +306,26 @@ describe("AuthenticatedStore: proofs", () => {
     ];
     for (const p of bad) expect(verifyProof(root, k, undefined, p as Proof)).toBe(false);
     expect(() => decodeProof(new Uint8Array([0x80]))).toThrow();
+  });
+});
+
+describe("sortByKeyHash", () => {
+  it("orders like a byte comparison, including keys whose first 4 bytes are equal", () => {
+    const n = 3000;
+    const hashes = new Uint8Array(64 * n);
+    let x = 12345;
+    const next = () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x >>> 24;
+    };
+    for (let i = 0; i < 64 * n; i++) hashes[i] = next();
+    // Force runs of equal 32-bit prefixes (every 7th op copies the prefix of op 0 or op 1).
+    for (let i = 2; i < n; i += 7) hashes.copyWithin(64 * i, 64 * (i % 2), 64 * (i % 2) + 4);
+    const ops = Array.from({ length: n }, (_, i) => ({
+      keyHash: hashes.subarray(64 * i, 64 * i + 32),
+      valueHash: hashes.subarray(64 * i + 32, 64 * i + 64),
+    }));
+    const expected = [...ops].sort((a, b) => compareBytes(a.keyHash, b.keyHash));
+    expect(sortByKeyHash(ops, hashes)).toEqual(expected);
   });
 });

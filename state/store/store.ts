@@ -16,9 +16,10 @@
 import { compareBytes, concatBytes, utf8 } from "../../lib/bytes.js";
 import { decodeTrusted, encode } from "../../lib/cbor.js";
 import { InvariantError } from "../../lib/errors.js";
+import { sha256Into } from "../../lib/hash.js";
 import { keyString } from "./keyString.js";
 import type { KvBatch, KvStore } from "./kv.js";
-import { HASH_BYTES, keyHashOf, type Proof, valueHashOf } from "./proof.js";
+import { HASH_BYTES, keyHashOf, type Proof } from "./proof.js";
 import { type PreparedUpdate, SparseMerkleTree, type TreeOp } from "./smt.js";
 
 export const BUCKET_VALUES = new Uint8Array([0x01]);
@@ -200,17 +201,35 @@ export class AuthenticatedStore {
     let update: PreparedUpdate | undefined;
     try {
       const staged = [...dirty.values()];
-      const ops: TreeOp[] = staged.map((s) => ({
-        keyHash: keyHashOf(s.key),
-        valueHash: s.value === null ? undefined : valueHashOf(s.value),
-      }));
+      // One buffer for every key and value hash of the batch (views into it), rather than
+      // two 32-byte arrays per dirty key on the collected heap.
+      const hashes = new Uint8Array(64 * staged.length);
+      const ops: TreeOp[] = new Array(staged.length);
+      for (let i = 0; i < staged.length; i++) {
+        const s = staged[i];
+        sha256Into(s.key, hashes, 64 * i);
+        const keyHash = hashes.subarray(64 * i, 64 * i + 32);
+        let valueHash: Uint8Array | undefined;
+        if (s.value !== null) {
+          sha256Into(s.value, hashes, 64 * i + 32);
+          valueHash = hashes.subarray(64 * i + 32, 64 * i + 64);
+        }
+        ops[i] = { keyHash, valueHash };
+      }
       // Sorting by keyHash puts every subtree's keys in one run: the tree's batch order.
-      ops.sort((a, b) => compareBytes(a.keyHash, b.keyHash));
-      update = await this.tree.prepare(ops);
+      update = await this.tree.prepare(sortByKeyHash(ops, hashes));
       const puts = update.puts;
       const dels = update.dels;
+      // Value keys (bucket byte + key) cut from one buffer, not one allocation each.
+      let keyBytes = 0;
+      for (const { key } of staged) keyBytes += 1 + key.length;
+      const valueKeys = new Uint8Array(keyBytes);
+      let at = 0;
       for (const { key, value } of staged) {
-        const k = concatBytes(BUCKET_VALUES, key);
+        const k = valueKeys.subarray(at, at + 1 + key.length);
+        k[0] = BUCKET_VALUES[0];
+        k.set(key, 1);
+        at += 1 + key.length;
         if (value === null) dels.push(k);
         else puts.push([k, value]);
       }
@@ -231,4 +250,42 @@ export class AuthenticatedStore {
       throw e;
     }
   }
+}
+
+/** Below this many ops, each index fits in the 20 low bits of a sort key (see below). */
+const INDEX_BITS = 20;
+
+/**
+ * `ops` sorted by keyHash. ops[i].keyHash is hashes[64 i, 64 i + 32). Each op becomes one
+ * number, (first 4 bytes of its keyHash) · 2^20 + i (exact in a float64, < 2^52), and a
+ * Float64Array sorts those natively, with no comparator call per comparison. Equal 32-bit
+ * prefixes (rare: about one pair per 10,000 ops at 10^4 dirty keys) are then put in full
+ * byte order. Batches of 2^20 ops or more take the comparator sort.
+ */
+export function sortByKeyHash(ops: TreeOp[], hashes: Uint8Array): TreeOp[] {
+  const n = ops.length;
+  if (n >= 1 << INDEX_BITS) return ops.sort((a, b) => compareBytes(a.keyHash, b.keyHash));
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = 64 * i;
+    const prefix =
+      ((hashes[o] << 24) | (hashes[o + 1] << 16) | (hashes[o + 2] << 8) | hashes[o + 3]) >>> 0;
+    keys[i] = prefix * (1 << INDEX_BITS) + i;
+  }
+  keys.sort();
+  const out: TreeOp[] = new Array(n);
+  const span = 1 << INDEX_BITS;
+  for (let i = 0; i < n; i++) out[i] = ops[keys[i] % span];
+  // Runs of equal 32-bit prefixes (prefix · 2^20 = key − index): order them by the whole hash.
+  for (let i = 0; i < n - 1; ) {
+    let j = i + 1;
+    const p = keys[i] - (keys[i] % span);
+    while (j < n && keys[j] - (keys[j] % span) === p) j++;
+    if (j - i > 1) {
+      const run = out.slice(i, j).sort((a, b) => compareBytes(a.keyHash, b.keyHash));
+      for (let k = i; k < j; k++) out[k] = run[k - i];
+    }
+    i = j;
+  }
+  return out;
 }
