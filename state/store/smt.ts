@@ -24,7 +24,7 @@
  * record is its own, so a node is encoded and hashed in one buffer. Internal nodes are
  * loaded lazily and checked against the hash their parent recorded.
  */
-import { compareBytes, equalBytes } from "../../lib/bytes.js";
+import { equalBytes } from "../../lib/bytes.js";
 import { InvariantError } from "../../lib/errors.js";
 import { sha256, sha256Into } from "../../lib/hash.js";
 import {
@@ -54,6 +54,31 @@ export interface TreeOp {
   keyHash: Uint8Array;
   valueHash: Uint8Array | undefined;
 }
+
+/**
+ * A batch as flat arrays (no object per key): op i's keyHash is hashes[64 i, 64 i + 32) and
+ * its new valueHash hashes[64 i + 32, 64 i + 64), ignored when deletes[i] is 1. Sorted by
+ * keyHash, no duplicates.
+ */
+export interface TreeBatch {
+  readonly count: number;
+  readonly hashes: Uint8Array;
+  readonly deletes: Uint8Array;
+}
+
+/** The flat form of a TreeOp list. */
+export function batchOf(ops: readonly TreeOp[]): TreeBatch {
+  const hashes = new Uint8Array(64 * ops.length);
+  const deletes = new Uint8Array(ops.length);
+  ops.forEach((op, i) => {
+    hashes.set(op.keyHash, 64 * i);
+    if (op.valueHash === undefined) deletes[i] = 1;
+    else hashes.set(op.valueHash, 64 * i + 32);
+  });
+  return { count: ops.length, hashes, deletes };
+}
+
+const OP = 64;
 
 /** A batch applied in memory but not yet adopted: the node writes to persist with it. */
 export interface PreparedUpdate {
@@ -156,9 +181,14 @@ export class SparseMerkleTree {
    * Applies `ops` (sorted by keyHash, no duplicates) to a new version of the tree, loading
    * the nodes it needs, without changing the committed one.
    */
-  async prepare(ops: readonly TreeOp[]): Promise<PreparedUpdate> {
-    for (let i = 1; i < ops.length; i++) {
-      if (compareBytes(ops[i - 1].keyHash, ops[i].keyHash) >= 0) {
+  prepare(ops: readonly TreeOp[] | TreeBatch): Promise<PreparedUpdate> {
+    return this.prepareBatch("count" in ops ? ops : batchOf(ops));
+  }
+
+  private async prepareBatch(ops: TreeBatch): Promise<PreparedUpdate> {
+    const h = ops.hashes;
+    for (let i = 1; i < ops.count; i++) {
+      if (compareRange(h, OP * (i - 1), h, OP * i) >= 0) {
         throw new InvariantError("state_tree_batch", "ops must be sorted by keyHash, unique");
       }
     }
@@ -166,7 +196,7 @@ export class SparseMerkleTree {
     // Load every stored node on the dirty paths first, level by level in parallel.
     while (this.mayHaveStubs) {
       const stubs: Missing[] = [];
-      this.collectStubs(this.root, 0, ops, 0, ops.length, stubs);
+      this.collectStubs(this.root, 0, ops, 0, ops.count, stubs);
       if (stubs.length === 0) break;
       await this.loadAll(stubs);
     }
@@ -185,7 +215,7 @@ export class SparseMerkleTree {
         keyChunk: new Uint8Array(0),
         keyOff: 0,
       };
-      const root = ops.length === 0 ? base : this.upd(base, 0, ops, 0, ops.length, pass);
+      const root = ops.count === 0 ? base : this.upd(base, 0, ops, 0, ops.count, pass);
       if (pass.missing.length > 0) {
         for (const ref of pass.created) this.pool.free(ref);
         await this.loadAll(pass.missing);
@@ -360,21 +390,22 @@ export class SparseMerkleTree {
   private collectStubs(
     ref: Ref,
     depth: number,
-    ops: readonly TreeOp[],
+    ops: TreeBatch,
     lo: number,
     hi: number,
     out: Missing[],
   ): void {
     if (ref === EMPTY_REF) return;
+    const h = ops.hashes;
     if (!this.pool.isLoaded(ref)) {
-      out.push({ ref, key: this.nodeKey(ops[lo].keyHash, 0, depth) });
+      out.push({ ref, key: this.nodeKey(h, OP * lo, depth) });
       return;
     }
     if (ref < 0) return;
     for (let i = lo; i < hi; ) {
-      const n = nibbleAt(ops[i].keyHash, depth);
+      const n = nibbleAtOffset(h, OP * i, depth);
       let j = i + 1;
-      while (j < hi && nibbleAt(ops[j].keyHash, depth) === n) j++;
+      while (j < hi && nibbleAtOffset(h, OP * j, depth) === n) j++;
       this.collectStubs(this.pool.children[16 * ref + n], depth + 1, ops, i, j, out);
       i = j;
     }
@@ -401,17 +432,17 @@ export class SparseMerkleTree {
     return pass.chunk.subarray(start, start + size);
   }
 
-  private newLeaf(keyHash: Uint8Array, valueHash: Uint8Array, pass: Pass): Ref {
+  /** A new leaf for op hashes[at, at + 64) (keyHash then valueHash). */
+  private newLeaf(hashes: Uint8Array, at: number, pass: Pass): Ref {
     const pool = this.pool;
     const id = pool.allocLeaf();
     const s = this.leafScratch;
     s[0] = LEAF_TAG;
     const o = leafDataOffset(id);
-    for (let i = 0; i < HASH_BYTES; i++) {
-      s[1 + i] = keyHash[i];
-      s[1 + HASH_BYTES + i] = valueHash[i];
-      pool.leafData[o + i] = keyHash[i];
-      pool.leafData[o + HASH_BYTES + i] = valueHash[i];
+    const data = pool.leafData;
+    for (let i = 0; i < 2 * HASH_BYTES; i++) {
+      s[1 + i] = hashes[at + i];
+      data[o + i] = hashes[at + i];
     }
     sha256Into(s, pool.leafHash, leafHashOffset(id));
     pass.created.push(-id);
@@ -488,25 +519,18 @@ export class SparseMerkleTree {
   // ---- the batch update ----
 
   /** The new version of the subtree `ref` at `depth` after ops[lo, hi). */
-  private upd(
-    ref: Ref,
-    depth: number,
-    ops: readonly TreeOp[],
-    lo: number,
-    hi: number,
-    pass: Pass,
-  ): Ref {
+  private upd(ref: Ref, depth: number, ops: TreeBatch, lo: number, hi: number, pass: Pass): Ref {
     const pool = this.pool;
+    const h = ops.hashes;
     if (ref === EMPTY_REF) {
       const entries: Ref[] = [];
       for (let i = lo; i < hi; i++) {
-        const vh = ops[i].valueHash;
-        if (vh !== undefined) entries.push(this.newLeaf(ops[i].keyHash, vh, pass));
+        if (ops.deletes[i] === 0) entries.push(this.newLeaf(h, OP * i, pass));
       }
       return this.build(depth, entries, 0, entries.length, pass);
     }
     if (!pool.isLoaded(ref)) {
-      pass.missing.push({ ref, key: this.nodeKey(ops[lo].keyHash, 0, depth) });
+      pass.missing.push({ ref, key: this.nodeKey(h, OP * lo, depth) });
       return ref;
     }
     if (ref < 0) return this.updLeaf(ref, depth, ops, lo, hi, pass);
@@ -516,9 +540,9 @@ export class SparseMerkleTree {
     for (let n = 0; n < 16; n++) rows[row + n] = pool.children[16 * ref + n];
     let changed = false;
     for (let i = lo; i < hi; ) {
-      const n = nibbleAt(ops[i].keyHash, depth);
+      const n = nibbleAtOffset(h, OP * i, depth);
       let j = i + 1;
-      while (j < hi && nibbleAt(ops[j].keyHash, depth) === n) j++;
+      while (j < hi && nibbleAtOffset(h, OP * j, depth) === n) j++;
       const old = rows[row + n];
       const c = this.upd(old, depth + 1, ops, i, j, pass);
       if (c !== old) {
@@ -537,7 +561,7 @@ export class SparseMerkleTree {
         only = n;
       }
     }
-    const key = this.nodeKey(ops[lo].keyHash, 0, depth, pass);
+    const key = this.nodeKey(h, OP * lo, depth, pass);
     if (count === 0) {
       pass.dels.push(key);
       return EMPTY_REF;
@@ -556,34 +580,35 @@ export class SparseMerkleTree {
   private updLeaf(
     ref: Ref,
     depth: number,
-    ops: readonly TreeOp[],
+    ops: TreeBatch,
     lo: number,
     hi: number,
     pass: Pass,
   ): Ref {
+    const h = ops.hashes;
     const data = this.pool.leafData;
     const o = leafDataOffset(-ref);
     // Merge the resident leaf into the sorted ops, as an untouched entry unless an op names it.
     const entries: Ref[] = [];
     let placed = false;
     for (let i = lo; i < hi; i++) {
-      const op = ops[i];
-      const c = placed ? 1 : compareAt(op.keyHash, data, o);
+      const at = OP * i;
+      const c = placed ? 1 : compareRange(h, at, data, o);
       if (c > 0 && !placed) {
         entries.push(ref);
         placed = true;
       }
       if (c === 0) {
         placed = true;
-        const vh = op.valueHash;
-        if (vh !== undefined && equalAt(vh, data, o + HASH_BYTES)) {
+        const deleted = ops.deletes[i] === 1;
+        if (!deleted && compareRange(h, at + HASH_BYTES, data, o + HASH_BYTES) === 0) {
           entries.push(ref);
           continue;
         }
         pass.replaced.push(ref);
-        if (vh !== undefined) entries.push(this.newLeaf(op.keyHash, vh, pass));
-      } else if (op.valueHash !== undefined) {
-        entries.push(this.newLeaf(op.keyHash, op.valueHash, pass));
+        if (!deleted) entries.push(this.newLeaf(h, at, pass));
+      } else if (ops.deletes[i] === 0) {
+        entries.push(this.newLeaf(h, at, pass));
       }
     }
     if (!placed) entries.push(ref);
@@ -624,16 +649,17 @@ function nibbleOfLeaf(data: Uint8Array, ref: Ref, depth: number): number {
   return (depth & 1) === 0 ? b >>> 4 : b & 0x0f;
 }
 
-/** compareBytes(a, data[o .. o+32)) for 32-byte a. */
-function compareAt(a: Uint8Array, data: Uint8Array, o: number): number {
+/** compareBytes of the 32-byte hashes a[ao, ao + 32) and b[bo, bo + 32). */
+function compareRange(a: Uint8Array, ao: number, b: Uint8Array, bo: number): number {
   for (let i = 0; i < HASH_BYTES; i++) {
-    const d = a[i] - data[o + i];
+    const d = a[ao + i] - b[bo + i];
     if (d !== 0) return d;
   }
   return 0;
 }
 
-function equalAt(a: Uint8Array, data: Uint8Array, o: number): boolean {
-  for (let i = 0; i < HASH_BYTES; i++) if (a[i] !== data[o + i]) return false;
-  return true;
+/** nibbleAt for a hash at bytes[off, off + 32). */
+function nibbleAtOffset(bytes: Uint8Array, off: number, depth: number): number {
+  const b = bytes[off + (depth >>> 1)];
+  return (depth & 1) === 0 ? b >>> 4 : b & 0x0f;
 }

@@ -4,7 +4,7 @@ import { compareBytes, equalBytes, toHex } from "../../lib/bytes.js";
 import { MemoryKvStore } from "./memoryKv.js";
 import { decodeProof, EMPTY_ROOT, encodeProof, type Proof, verifyProof } from "./proof.js";
 import { referenceRoot } from "./reference.js";
-import { AuthenticatedStore, BUCKET_TREE, sortByKeyHash } from "./store.js";
+import { AuthenticatedStore, BUCKET_TREE, sortedBatch } from "./store.js";
 
 /** Keys from a small space, so histories overwrite and delete keys they wrote before. */
 const keyOf = (i: number) => new Uint8Array([0x10, i >>> 8, i & 0xff]);
@@ -309,7 +309,7 @@ describe("AuthenticatedStore: proofs", () => {
   });
 });
 
-describe("sortByKeyHash", () => {
+describe("sortedBatch", () => {
   it("orders like a byte comparison, including keys whose first 4 bytes are equal", () => {
     const n = 3000;
     const hashes = new Uint8Array(64 * n);
@@ -321,11 +321,17 @@ describe("sortByKeyHash", () => {
     for (let i = 0; i < 64 * n; i++) hashes[i] = next();
     // Force runs of equal 32-bit prefixes (every 7th op copies the prefix of op 0 or op 1).
     for (let i = 2; i < n; i += 7) hashes.copyWithin(64 * i, 64 * (i % 2), 64 * (i % 2) + 4);
+    const deletes = new Uint8Array(n).map((_, i) => (i % 5 === 0 ? 1 : 0));
     const ops = Array.from({ length: n }, (_, i) => ({
-      keyHash: hashes.subarray(64 * i, 64 * i + 32),
-      valueHash: hashes.subarray(64 * i + 32, 64 * i + 64),
+      kv: hashes.slice(64 * i, 64 * i + 64),
+      del: deletes[i],
     }));
-    const expected = [...ops].sort((a, b) => compareBytes(a.keyHash, b.keyHash));
-    expect(sortByKeyHash(ops, hashes)).toEqual(expected);
+    ops.sort((a, b) => compareBytes(a.kv.subarray(0, 32), b.kv.subarray(0, 32)));
+    const batch = sortedBatch(hashes, deletes, n);
+    expect(batch.count).toBe(n);
+    for (let i = 0; i < n; i++) {
+      expect(batch.hashes.subarray(64 * i, 64 * i + 64)).toEqual(ops[i].kv);
+      expect(batch.deletes[i]).toBe(ops[i].del);
+    }
   });
 });

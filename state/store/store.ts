@@ -13,14 +13,14 @@
  *   0x02 || depth || nibble path   tree node (smt.ts), latest version only
  *   0x03 || "head"                 CBOR [version, root]
  */
-import { compareBytes, concatBytes, utf8 } from "../../lib/bytes.js";
+import { concatBytes, utf8 } from "../../lib/bytes.js";
 import { decodeTrusted, encode } from "../../lib/cbor.js";
 import { InvariantError } from "../../lib/errors.js";
 import { sha256Into } from "../../lib/hash.js";
 import { keyString } from "./keyString.js";
 import type { KvBatch, KvStore } from "./kv.js";
 import { HASH_BYTES, keyHashOf, type Proof } from "./proof.js";
-import { type PreparedUpdate, SparseMerkleTree, type TreeOp } from "./smt.js";
+import { type PreparedUpdate, SparseMerkleTree, type TreeBatch } from "./smt.js";
 
 export const BUCKET_VALUES = new Uint8Array([0x01]);
 export const BUCKET_TREE = new Uint8Array([0x02]);
@@ -201,23 +201,18 @@ export class AuthenticatedStore {
     let update: PreparedUpdate | undefined;
     try {
       const staged = [...dirty.values()];
-      // One buffer for every key and value hash of the batch (views into it), rather than
-      // two 32-byte arrays per dirty key on the collected heap.
-      const hashes = new Uint8Array(64 * staged.length);
-      const ops: TreeOp[] = new Array(staged.length);
-      for (let i = 0; i < staged.length; i++) {
+      // One buffer for every key and value hash of the batch, not two arrays per key.
+      const n = staged.length;
+      const hashes = new Uint8Array(64 * n);
+      const deletes = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
         const s = staged[i];
         sha256Into(s.key, hashes, 64 * i);
-        const keyHash = hashes.subarray(64 * i, 64 * i + 32);
-        let valueHash: Uint8Array | undefined;
-        if (s.value !== null) {
-          sha256Into(s.value, hashes, 64 * i + 32);
-          valueHash = hashes.subarray(64 * i + 32, 64 * i + 64);
-        }
-        ops[i] = { keyHash, valueHash };
+        if (s.value === null) deletes[i] = 1;
+        else sha256Into(s.value, hashes, 64 * i + 32);
       }
       // Sorting by keyHash puts every subtree's keys in one run: the tree's batch order.
-      update = await this.tree.prepare(sortByKeyHash(ops, hashes));
+      update = await this.tree.prepare(sortedBatch(hashes, deletes, n));
       const puts = update.puts;
       const dels = update.dels;
       // Value keys (bucket byte + key) cut from one buffer, not one allocation each.
@@ -255,37 +250,56 @@ export class AuthenticatedStore {
 /** Below this many ops, each index fits in the 20 low bits of a sort key (see below). */
 const INDEX_BITS = 20;
 
+function compareHashes(h: Uint8Array, a: number, b: number): number {
+  for (let k = 0; k < 32; k++) {
+    const d = h[64 * a + k] - h[64 * b + k];
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 /**
- * `ops` sorted by keyHash. ops[i].keyHash is hashes[64 i, 64 i + 32). Each op becomes one
- * number, (first 4 bytes of its keyHash) · 2^20 + i (exact in a float64, < 2^52), and a
- * Float64Array sorts those natively, with no comparator call per comparison. Equal 32-bit
- * prefixes (rare: about one pair per 10,000 ops at 10^4 dirty keys) are then put in full
- * byte order. Batches of 2^20 ops or more take the comparator sort.
+ * The batch in keyHash order: op i's hashes are hashes[64 i, 64 i + 64) (keyHash, then
+ * valueHash). Each op becomes one number, (first 4 bytes of its keyHash) · 2^20 + i (exact in
+ * a float64, < 2^52), and a Float64Array sorts those natively, with no comparator call per
+ * comparison. Equal 32-bit prefixes (about one pair per batch at 10^4 keys) are then put in
+ * full byte order. Batches of 2^20 ops or more take a comparator sort of the indexes.
  */
-export function sortByKeyHash(ops: TreeOp[], hashes: Uint8Array): TreeOp[] {
-  const n = ops.length;
-  if (n >= 1 << INDEX_BITS) return ops.sort((a, b) => compareBytes(a.keyHash, b.keyHash));
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const o = 64 * i;
-    const prefix =
-      ((hashes[o] << 24) | (hashes[o + 1] << 16) | (hashes[o + 2] << 8) | hashes[o + 3]) >>> 0;
-    keys[i] = prefix * (1 << INDEX_BITS) + i;
-  }
-  keys.sort();
-  const out: TreeOp[] = new Array(n);
+export function sortedBatch(hashes: Uint8Array, deletes: Uint8Array, n: number): TreeBatch {
+  const order = new Float64Array(n);
   const span = 1 << INDEX_BITS;
-  for (let i = 0; i < n; i++) out[i] = ops[keys[i] % span];
-  // Runs of equal 32-bit prefixes (prefix · 2^20 = key − index): order them by the whole hash.
-  for (let i = 0; i < n - 1; ) {
-    let j = i + 1;
-    const p = keys[i] - (keys[i] % span);
-    while (j < n && keys[j] - (keys[j] % span) === p) j++;
-    if (j - i > 1) {
-      const run = out.slice(i, j).sort((a, b) => compareBytes(a.keyHash, b.keyHash));
-      for (let k = i; k < j; k++) out[k] = run[k - i];
+  if (n >= span) {
+    const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => compareHashes(hashes, a, b));
+    for (let i = 0; i < n; i++) order[i] = idx[i];
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = 64 * i;
+      const prefix =
+        ((hashes[o] << 24) | (hashes[o + 1] << 16) | (hashes[o + 2] << 8) | hashes[o + 3]) >>> 0;
+      order[i] = prefix * span + i;
     }
-    i = j;
+    order.sort();
+    // Runs of equal 32-bit prefixes (prefix · 2^20 = key − index): order them by the whole hash.
+    for (let i = 0; i < n - 1; ) {
+      let j = i + 1;
+      const p = order[i] - (order[i] % span);
+      while (j < n && order[j] - (order[j] % span) === p) j++;
+      if (j - i > 1) {
+        const run = Array.from(order.subarray(i, j), (v) => v % span).sort((a, b) =>
+          compareHashes(hashes, a, b),
+        );
+        for (let k = i; k < j; k++) order[k] = p + run[k - i];
+      }
+      i = j;
+    }
+    for (let i = 0; i < n; i++) order[i] %= span;
   }
-  return out;
+  const sorted = new Uint8Array(64 * n);
+  const sortedDeletes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const from = order[i];
+    sorted.set(hashes.subarray(64 * from, 64 * from + 64), 64 * i);
+    sortedDeletes[i] = deletes[from];
+  }
+  return { count: n, hashes: sorted, deletes: sortedDeletes };
 }
