@@ -33,6 +33,12 @@ export interface KvStore {
    * keep them without copying.
    */
   write(batch: KvBatch): Promise<void>;
+  /**
+   * True when `write` has copied every byte of the batch by the time it resolves (a memory
+   * store's arena, LevelDB's own batch): the caller may then reuse the batch's buffers.
+   * Absent or false: the store may keep them (DeferredKv holds the batch until Commit).
+   */
+  readonly copiesWrites?: boolean;
 }
 
 /** The smallest key greater than every key starting with `prefix` (undefined if none). */

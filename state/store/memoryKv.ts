@@ -54,6 +54,8 @@ export class MemoryKvStore implements KvStore {
   private failures = 0;
   /** Number of successful writes, for tests that count batches. */
   writes = 0;
+  /** `write` copies keys and values into the arena before it resolves. */
+  readonly copiesWrites = true;
 
   get size(): number {
     return this.count;

@@ -82,6 +82,8 @@ const OP = 64;
 
 /** A batch applied in memory but not yet adopted: the node writes to persist with it. */
 export interface PreparedUpdate {
+  /** The buffers the records and keys were cut from (recycled once written, if allowed). */
+  readonly buffers: Uint8Array[];
   readonly base: Ref;
   readonly root: Ref;
   readonly rootHash: Uint8Array;
@@ -115,11 +117,14 @@ interface Pass {
   /** Storage keys of the pass's writes, cut from shared buffers like the records. */
   keyChunk: Uint8Array;
   keyOff: number;
+  /** Every buffer taken for this pass. */
+  buffers: Uint8Array[];
 }
 
 const LEAF_BYTES = 1 + 2 * HASH_BYTES;
 const CHUNK_BYTES = 1 << 18;
-const KEY_CHUNK_BYTES = 1 << 16;
+/** Spare buffers kept for reuse: 16 MiB, about what a 10^4-key commit cuts. */
+const MAX_SPARE_BUFFERS = 64;
 const LEAF_TAG = 0x00;
 const INTERNAL_TAG = 0x01;
 
@@ -214,14 +219,17 @@ export class SparseMerkleTree {
         start: 0,
         keyChunk: new Uint8Array(0),
         keyOff: 0,
+        buffers: [],
       };
       const root = ops.count === 0 ? base : this.upd(base, 0, ops, 0, ops.count, pass);
       if (pass.missing.length > 0) {
         for (const ref of pass.created) this.pool.free(ref);
+        this.recycle(pass.buffers);
         await this.loadAll(pass.missing);
         continue;
       }
       return {
+        buffers: pass.buffers,
         base,
         root,
         rootHash: root === EMPTY_REF ? EMPTY_ROOT : this.pool.hashOf(root),
@@ -240,11 +248,32 @@ export class SparseMerkleTree {
     }
     this.root = update.root;
     for (const ref of update.replaced) this.pool.free(ref);
+    this.recycle(update.buffers);
+  }
+
+  /**
+   * Set by the store when its KvStore copies what it writes (`copiesWrites`): the record and
+   * key buffers of an adopted or discarded update are then reused by the next pass instead
+   * of allocating ~10 MB of fresh buffers per 10^4-key commit.
+   */
+  reuseBuffers = false;
+  private readonly spare: Uint8Array[] = [];
+
+  private recycle(buffers: Uint8Array[]): void {
+    if (!this.reuseBuffers) return;
+    for (const b of buffers) if (this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(b);
+  }
+
+  private takeBuffer(pass: Pass): Uint8Array {
+    const b = this.spare.pop() ?? new Uint8Array(CHUNK_BYTES);
+    pass.buffers.push(b);
+    return b;
   }
 
   /** Forgets a prepared version whose writes failed. */
   discard(update: PreparedUpdate): void {
     for (const ref of update.created) this.pool.free(ref);
+    this.recycle(update.buffers);
   }
 
   /**
@@ -294,10 +323,9 @@ export class SparseMerkleTree {
     let out: Uint8Array;
     if (pass === undefined) out = new Uint8Array(size);
     else {
-      // A view into the pass's key buffer: one allocation per 64 KiB of keys, not per key
-      // (never reused, like the record chunks: a KvStore may hold the batch).
+      // A view into the pass's key buffer: one buffer per 256 KiB of keys, not one per key.
       if (pass.keyOff + size > pass.keyChunk.length) {
-        pass.keyChunk = new Uint8Array(KEY_CHUNK_BYTES);
+        pass.keyChunk = this.takeBuffer(pass);
         pass.keyOff = 0;
       }
       out = pass.keyChunk.subarray(pass.keyOff, pass.keyOff + size);
@@ -421,9 +449,9 @@ export class SparseMerkleTree {
     let start = ((pass.chunkOff + 2) & ~3) + 1;
     if (start + size > pass.chunk.length) {
       // One buffer per 256 KiB of nodes rather than one per node: far fewer allocations.
-      // Never reused: a KvStore may keep the batch after write() resolves (DeferredKv
-      // holds it until the application's Commit).
-      pass.chunk = new Uint8Array(CHUNK_BYTES);
+      // Reused only when the KvStore copies what it writes (reuseBuffers): a DeferredKv
+      // keeps the batch after write() resolves, until the application's Commit.
+      pass.chunk = this.takeBuffer(pass);
       pass.chunk32 = new Int32Array(pass.chunk.buffer);
       start = 1;
     }

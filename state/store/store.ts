@@ -68,7 +68,9 @@ export class AuthenticatedStore {
   static async open(kv: KvStore): Promise<AuthenticatedStore> {
     const head = await kv.get(HEAD_KEY);
     if (head === undefined) {
-      return new AuthenticatedStore(kv, SparseMerkleTree.empty(kv, BUCKET_TREE), 0);
+      const tree = SparseMerkleTree.empty(kv, BUCKET_TREE);
+      tree.reuseBuffers = kv.copiesWrites === true;
+      return new AuthenticatedStore(kv, tree, 0);
     }
     const rec = decodeTrusted(head);
     if (
@@ -81,6 +83,7 @@ export class AuthenticatedStore {
       throw new InvariantError("state_store_head", "malformed head record");
     }
     const tree = await SparseMerkleTree.open(kv, BUCKET_TREE, rec[1]);
+    tree.reuseBuffers = kv.copiesWrites === true;
     return new AuthenticatedStore(kv, tree, rec[0] as number);
   }
 
