@@ -10,7 +10,13 @@
  * `commitWithState` below packages this dance.
  */
 import { compareBytes, concatBytes } from "../../lib/bytes.js";
-import { type KvBatch, type KvRange, type KvStore, prefixEnd } from "../../state/store/kv.js";
+import {
+  type KvBatch,
+  type KvRange,
+  type KvStore,
+  prefixEnd,
+  unpackedPuts,
+} from "../../state/store/kv.js";
 import { Bucket } from "./buckets.js";
 import { type DatabaseController, WriteBatch } from "./controller.js";
 
@@ -75,7 +81,7 @@ export class StateKvStore implements KvStore {
 
   /** Adds a KvBatch's puts then dels to a controller batch (no hooks, no capture). */
   stage(batch: WriteBatch, kv: KvBatch): void {
-    for (const [k, v] of kv.puts) batch.putRaw(concatBytes(this.prefix, k), v);
+    for (const [k, v] of unpackedPuts(kv)) batch.putRaw(concatBytes(this.prefix, k), v);
     for (const k of kv.dels) batch.delRaw(concatBytes(this.prefix, k));
   }
 

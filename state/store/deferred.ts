@@ -9,7 +9,7 @@
  * between leaves the backend at the previous block, which the node's handshake replays.
  */
 import { toHex } from "../../lib/bytes.js";
-import type { KvBatch, KvRange, KvStore } from "./kv.js";
+import { type KvBatch, type KvRange, type KvStore, unpackedPuts } from "./kv.js";
 
 export class DeferredKv implements KvStore {
   private extraPuts: [Uint8Array, Uint8Array][] = [];
@@ -43,7 +43,7 @@ export class DeferredKv implements KvStore {
     if (this.pending) throw new Error("DeferredKv: previous batch not flushed");
     // Deletes of the staged extras are applied after puts by the backend; keep the same
     // order here so the overlay agrees.
-    const puts = batch.puts.concat(this.extraPuts);
+    const puts = unpackedPuts(batch).concat(this.extraPuts);
     const dels = batch.dels.concat(this.extraDels);
     this.extraPuts = [];
     this.extraDels = [];

@@ -4,10 +4,44 @@
  * use `MemoryKvStore`. Nothing above this interface knows which one it talks to.
  */
 
-/** One atomic change set: every put and delete lands, or none does. */
+/**
+ * Puts as ranges of shared buffers, with no object per entry: entry i is the six numbers
+ * index[6 i, 6 i + 6): key buffer, key offset, key length, value buffer, value offset, value
+ * length, the buffers being indexes into `buffers`.
+ */
+export interface PackedPuts {
+  readonly buffers: readonly Uint8Array[];
+  readonly index: Int32Array;
+  readonly count: number;
+}
+
+/**
+ * One atomic change set: every put and delete lands, or none does. Packed puts apply first,
+ * then `puts`, then `dels`.
+ */
 export interface KvBatch {
   puts: [key: Uint8Array, value: Uint8Array][];
   dels: Uint8Array[];
+  packed?: readonly PackedPuts[];
+}
+
+/** Every put of the batch as [key, value] views, packed ones first (for stores that apply puts one by one). */
+export function unpackedPuts(batch: KvBatch): [Uint8Array, Uint8Array][] {
+  if (batch.packed === undefined || batch.packed.length === 0) return batch.puts;
+  const out: [Uint8Array, Uint8Array][] = [];
+  for (const p of batch.packed) {
+    const x = p.index;
+    for (let i = 0; i < p.count; i++) {
+      const k = p.buffers[x[6 * i]];
+      const v = p.buffers[x[6 * i + 3]];
+      out.push([
+        k.subarray(x[6 * i + 1], x[6 * i + 1] + x[6 * i + 2]),
+        v.subarray(x[6 * i + 4], x[6 * i + 4] + x[6 * i + 5]),
+      ]);
+    }
+  }
+  for (const p of batch.puts) out.push(p);
+  return out;
 }
 
 /**

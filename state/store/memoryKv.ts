@@ -36,9 +36,9 @@ export class KvWriteRejected extends Error {
 }
 
 /** FNV-1a, 32-bit; the multiply by 16777619 is written as shifts to stay in int32. */
-function hashKey(b: Uint8Array): number {
+function hashKey(b: Uint8Array, off = 0, len = b.length): number {
   let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < b.length; i++) {
+  for (let i = off; i < off + len; i++) {
     h ^= b[i];
     h = (h + (h << 1) + (h << 4) + (h << 7) + (h << 8) + (h << 24)) | 0;
   }
@@ -75,7 +75,14 @@ export class MemoryKvStore implements KvStore {
       this.failures--;
       throw new KvWriteRejected();
     }
-    for (const [key, value] of batch.puts) this.put(key, value);
+    for (const p of batch.packed ?? []) {
+      const x = p.index;
+      for (let i = 0; i < p.count; i++) {
+        const j = 6 * i;
+        this.put(p.buffers[x[j]], x[j + 1], x[j + 2], p.buffers[x[j + 3]], x[j + 4], x[j + 5]);
+      }
+    }
+    for (const [key, value] of batch.puts) this.put(key, 0, key.length, value, 0, value.length);
     for (const key of batch.dels) {
       const i = this.find(key);
       if (i >= 0) {
@@ -115,15 +122,23 @@ export class MemoryKvStore implements KvStore {
     for (let i = hashKey(key) & mask; ; i = (i + 1) & mask) {
       const s = this.slots[i];
       if (s === EMPTY) return -1;
-      if (s !== TOMBSTONE && this.keyEquals(s - 1, key)) return i;
+      if (s !== TOMBSTONE && this.keyEquals(s - 1, key, 0, key.length)) return i;
     }
   }
 
-  private put(key: Uint8Array, value: Uint8Array): void {
+  /** Puts key[ko, ko + kl) → value[vo, vo + vl) (ranges, so packed batches need no views). */
+  private put(
+    key: Uint8Array,
+    ko: number,
+    kl: number,
+    value: Uint8Array,
+    vo: number,
+    vl: number,
+  ): void {
     if (2 * (this.used + 1) > this.slots.length) this.rehash();
     const mask = this.slots.length - 1;
     let free = -1;
-    for (let i = hashKey(key) & mask; ; i = (i + 1) & mask) {
+    for (let i = hashKey(key, ko, kl) & mask; ; i = (i + 1) & mask) {
       const s = this.slots[i];
       if (s === EMPTY) {
         if (free < 0) {
@@ -134,12 +149,12 @@ export class MemoryKvStore implements KvStore {
       }
       if (s === TOMBSTONE) {
         if (free < 0) free = i;
-      } else if (this.keyEquals(s - 1, key)) {
-        this.slots[i] = this.append(key, value) + 1;
+      } else if (this.keyEquals(s - 1, key, ko, kl)) {
+        this.slots[i] = this.append(key, ko, kl, value, vo, vl) + 1;
         return;
       }
     }
-    this.slots[free] = this.append(key, value) + 1;
+    this.slots[free] = this.append(key, ko, kl, value, vo, vl) + 1;
     this.count++;
   }
 
@@ -160,10 +175,16 @@ export class MemoryKvStore implements KvStore {
   }
 
   /** Copies a record into the arena, 4-byte aligned; returns its position. */
-  private append(key: Uint8Array, value: Uint8Array): number {
-    const need = HEADER + key.length + value.length;
-    if (key.length > 0xffff || need > CHUNK_BYTES)
-      throw new RangeError("memory kv: record too large");
+  private append(
+    key: Uint8Array,
+    ko: number,
+    kl: number,
+    value: Uint8Array,
+    vo: number,
+    vl: number,
+  ): number {
+    const need = HEADER + kl + vl;
+    if (kl > 0xffff || need > CHUNK_BYTES) throw new RangeError("memory kv: record too large");
     if (this.chunkOff + need > CHUNK_BYTES) {
       if (this.chunks.length === MAX_CHUNKS) throw new RangeError("memory kv: arena full (4 GiB)");
       this.chunks.push(new Uint8Array(CHUNK_BYTES));
@@ -171,26 +192,26 @@ export class MemoryKvStore implements KvStore {
     }
     const c = this.chunks[this.chunks.length - 1];
     const off = this.chunkOff;
-    const kl = key.length;
-    const vl = value.length;
     c[off] = kl >>> 8;
     c[off + 1] = kl & 0xff;
     c[off + 2] = vl >>> 24;
     c[off + 3] = (vl >>> 16) & 0xff;
     c[off + 4] = (vl >>> 8) & 0xff;
     c[off + 5] = vl & 0xff;
-    for (let i = 0; i < kl; i++) c[off + HEADER + i] = key[i];
-    c.set(value, off + HEADER + kl);
+    for (let i = 0; i < kl; i++) c[off + HEADER + i] = key[ko + i];
+    const at = off + HEADER + kl;
+    if (vo === 0 && vl === value.length) c.set(value, at);
+    else if (vl > 64) c.set(value.subarray(vo, vo + vl), at); // a view that dies at once
+    else for (let i = 0; i < vl; i++) c[at + i] = value[vo + i];
     this.chunkOff = (off + need + 3) & ~3;
     return ((this.chunks.length - 1) << OFFSET_BITS) | (off >>> 2);
   }
 
-  private keyEquals(pos: number, key: Uint8Array): boolean {
+  private keyEquals(pos: number, key: Uint8Array, ko: number, kl: number): boolean {
     const c = this.chunks[pos >>> OFFSET_BITS];
     const off = (pos & OFFSET_MASK) << 2;
-    const kl = (c[off] << 8) | c[off + 1];
-    if (kl !== key.length) return false;
-    for (let i = 0; i < kl; i++) if (c[off + HEADER + i] !== key[i]) return false;
+    if (((c[off] << 8) | c[off + 1]) !== kl) return false;
+    for (let i = 0; i < kl; i++) if (c[off + HEADER + i] !== key[ko + i]) return false;
     return true;
   }
 

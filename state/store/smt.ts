@@ -27,6 +27,7 @@
 import { equalBytes } from "../../lib/bytes.js";
 import { InvariantError } from "../../lib/errors.js";
 import { sha256, sha256Into } from "../../lib/hash.js";
+import type { PackedPuts } from "./kv.js";
 import {
   EMPTY_REF,
   LEAF_STRIDE,
@@ -84,6 +85,8 @@ const OP = 64;
 export interface PreparedUpdate {
   /** The buffers the records and keys were cut from (recycled once written, if allowed). */
   readonly buffers: Uint8Array[];
+  /** The new node records, as ranges of `buffers` (kv.ts PackedPuts). */
+  readonly packed: PackedPuts;
   readonly base: Ref;
   readonly root: Ref;
   readonly rootHash: Uint8Array;
@@ -117,8 +120,12 @@ interface Pass {
   /** Storage keys of the pass's writes, cut from shared buffers like the records. */
   keyChunk: Uint8Array;
   keyOff: number;
-  /** Every buffer taken for this pass. */
+  /** Every buffer taken for this pass; `chunk` and `keyChunk` are buffers[chunkIdx|keyIdx]. */
   buffers: Uint8Array[];
+  chunkIdx: number;
+  keyIdx: number;
+  /** Node records written: six numbers each (kv.ts PackedPuts). */
+  packed: number[];
 }
 
 const LEAF_BYTES = 1 + 2 * HASH_BYTES;
@@ -140,6 +147,15 @@ export class SparseMerkleTree {
   /** Child refs of the node being rebuilt at each depth (recursion uses one row per depth). */
   private readonly rows = new Int32Array(16 * 66);
   private readonly leafScratch = new Uint8Array(LEAF_BYTES);
+  /**
+   * preimages[c]: a view of the scratch buffer holding the header (at byte 1) and c child
+   * hashes (from byte 4, word-aligned) of an internal node with c children.
+   */
+  private readonly preimageBuffer = new Uint8Array(4 + 16 * HASH_BYTES);
+  private readonly preimage32 = new Int32Array(this.preimageBuffer.buffer);
+  private readonly preimages = Array.from({ length: 17 }, (_, c) =>
+    this.preimageBuffer.subarray(1, 4 + c * HASH_BYTES),
+  );
 
   private constructor(
     private readonly kv: NodeReader,
@@ -220,6 +236,9 @@ export class SparseMerkleTree {
         keyChunk: new Uint8Array(0),
         keyOff: 0,
         buffers: [],
+        chunkIdx: -1,
+        keyIdx: -1,
+        packed: [],
       };
       const root = ops.count === 0 ? base : this.upd(base, 0, ops, 0, ops.count, pass);
       if (pass.missing.length > 0) {
@@ -230,6 +249,11 @@ export class SparseMerkleTree {
       }
       return {
         buffers: pass.buffers,
+        packed: {
+          buffers: pass.buffers,
+          index: Int32Array.from(pass.packed),
+          count: pass.packed.length / 6,
+        },
         base,
         root,
         rootHash: root === EMPTY_REF ? EMPTY_ROOT : this.pool.hashOf(root),
@@ -315,27 +339,51 @@ export class SparseMerkleTree {
   // ---- storage keys ----
 
   /** prefix || depth || the first `depth` nibbles of bytes[off..] (odd tail nibble zeroed). */
-  private nodeKey(bytes: Uint8Array, off: number, depth: number, pass?: Pass): Uint8Array {
+  /**
+   * The storage key of a node written in `pass`, cut from the pass's key buffer, as a number:
+   * (buffer index · 2^18 + offset) · 64 + length (see keyView and the packed puts).
+   */
+  private keyRef(bytes: Uint8Array, off: number, depth: number, pass: Pass): number {
+    const size = this.prefix.length + 1 + ((depth + 1) >>> 1);
+    if (pass.keyOff + size > pass.keyChunk.length) {
+      pass.keyChunk = this.takeBuffer(pass);
+      pass.keyIdx = pass.buffers.length - 1;
+      pass.keyOff = 0;
+    }
+    const at = pass.keyOff;
+    this.writeNodeKey(pass.keyChunk, at, bytes, off, depth);
+    pass.keyOff += size;
+    return (pass.keyIdx * CHUNK_BYTES + at) * 64 + size;
+  }
+
+  /** A view of a key made by keyRef (for the few deletions). */
+  private keyView(pass: Pass, ref: number): Uint8Array {
+    const size = ref % 64;
+    const pos = (ref - size) / 64;
+    const at = pos % CHUNK_BYTES;
+    return pass.buffers[(pos - at) / CHUNK_BYTES].subarray(at, at + size);
+  }
+
+  private nodeKey(bytes: Uint8Array, off: number, depth: number): Uint8Array {
+    const out = new Uint8Array(this.prefix.length + 1 + ((depth + 1) >>> 1));
+    this.writeNodeKey(out, 0, bytes, off, depth);
+    return out;
+  }
+
+  private writeNodeKey(
+    to: Uint8Array,
+    at: number,
+    bytes: Uint8Array,
+    off: number,
+    depth: number,
+  ): void {
     const prefix = this.prefix;
     const p = prefix.length;
     const nb = (depth + 1) >>> 1;
-    const size = p + 1 + nb;
-    let out: Uint8Array;
-    if (pass === undefined) out = new Uint8Array(size);
-    else {
-      // A view into the pass's key buffer: one buffer per 256 KiB of keys, not one per key.
-      if (pass.keyOff + size > pass.keyChunk.length) {
-        pass.keyChunk = this.takeBuffer(pass);
-        pass.keyOff = 0;
-      }
-      out = pass.keyChunk.subarray(pass.keyOff, pass.keyOff + size);
-      pass.keyOff += size;
-    }
-    for (let i = 0; i < p; i++) out[i] = prefix[i];
-    out[p] = depth;
-    for (let i = 0; i < nb; i++) out[p + 1 + i] = bytes[off + i];
-    if ((depth & 1) === 1) out[p + nb] &= 0xf0;
-    return out;
+    for (let i = 0; i < p; i++) to[at + i] = prefix[i];
+    to[at + p] = depth;
+    for (let i = 0; i < nb; i++) to[at + p + 1 + i] = bytes[off + i];
+    if ((depth & 1) === 1) to[at + p + nb] &= 0xf0;
   }
 
   // ---- loading ----
@@ -445,19 +493,28 @@ export class SparseMerkleTree {
    * A record of `size` bytes in the pass's current buffer, starting at an offset ≡ 1 mod 4
    * so that the hashes after the 3-byte header are word-aligned (copied as Int32s).
    */
-  private reserve(pass: Pass, size: number): Uint8Array {
+  private reserve(pass: Pass, size: number): number {
     let start = ((pass.chunkOff + 2) & ~3) + 1;
     if (start + size > pass.chunk.length) {
       // One buffer per 256 KiB of nodes rather than one per node: far fewer allocations.
       // Reused only when the KvStore copies what it writes (reuseBuffers): a DeferredKv
       // keeps the batch after write() resolves, until the application's Commit.
       pass.chunk = this.takeBuffer(pass);
+      pass.chunkIdx = pass.buffers.length - 1;
       pass.chunk32 = new Int32Array(pass.chunk.buffer);
       start = 1;
     }
     pass.start = start;
     pass.chunkOff = start + size;
-    return pass.chunk.subarray(start, start + size);
+    return start;
+  }
+
+  /** Records a written node: key (a keyRef) → pass.chunk[start, start + size). */
+  private emit(pass: Pass, key: number, start: number, size: number): void {
+    const kl = key % 64;
+    const pos = (key - kl) / 64;
+    const ko = pos % CHUNK_BYTES;
+    pass.packed.push((pos - ko) / CHUNK_BYTES, ko, kl, pass.chunkIdx, start, size);
   }
 
   /** A new leaf for op hashes[at, at + 64) (keyHash then valueHash). */
@@ -478,17 +535,18 @@ export class SparseMerkleTree {
   }
 
   /** The record of a root that is a single leaf (other leaves live in their parent). */
-  private emitRootLeaf(pass: Pass, ref: Ref, key: Uint8Array): void {
-    const out = this.reserve(pass, LEAF_BYTES);
+  private emitRootLeaf(pass: Pass, ref: Ref, key: number): void {
+    const start = this.reserve(pass, LEAF_BYTES);
+    const out = pass.chunk;
     const data = this.pool.leafData;
     const o = leafDataOffset(-ref);
-    out[0] = LEAF_TAG;
-    for (let i = 0; i < 2 * HASH_BYTES; i++) out[1 + i] = data[o + i];
-    pass.puts.push([key, out]);
+    out[start] = LEAF_TAG;
+    for (let i = 0; i < 2 * HASH_BYTES; i++) out[start + 1 + i] = data[o + i];
+    this.emit(pass, key, start, LEAF_BYTES);
   }
 
   /** A new internal node with the children in rows[row..row+16): encoded, hashed, emitted. */
-  private newInternal(pass: Pass, row: number, key: Uint8Array): Ref {
+  private newInternal(pass: Pass, row: number, key: number): Ref {
     const pool = this.pool;
     const rows = this.rows;
     let count = 0;
@@ -499,10 +557,11 @@ export class SparseMerkleTree {
       if (c < 0) leaves++;
     }
     const size = 5 + HASH_BYTES * count + 2 * HASH_BYTES * leaves;
-    const out = this.reserve(pass, size);
+    const start = this.reserve(pass, size);
+    const out = pass.chunk;
     // Word copies: the record starts at ≡ 1 mod 4, so hashes and leaf data are aligned.
     const w32 = pass.chunk32;
-    let w = (pass.start + 3) >>> 2;
+    let w = (start + 3) >>> 2;
     const ih32 = pool.internalHash32;
     const lh32 = pool.leafHash32;
     let bitmap = 0;
@@ -529,18 +588,28 @@ export class SparseMerkleTree {
       for (let i = 0; i < 16; i++) w32[w + i] = ld32[o + i];
       w += 16;
     }
-    out[0] = INTERNAL_TAG;
-    out[1] = bitmap >>> 8;
-    out[2] = bitmap & 0xff;
-    out[size - 2] = leafMask >>> 8;
-    out[size - 1] = leafMask & 0xff;
+    out[start] = INTERNAL_TAG;
+    out[start + 1] = bitmap >>> 8;
+    out[start + 2] = bitmap & 0xff;
+    out[start + size - 2] = leafMask >>> 8;
+    out[start + size - 1] = leafMask & 0xff;
     const id = pool.allocInternal();
-    // After allocInternal: it may grow (replace) pool.internalHash.
-    sha256Into(out.subarray(0, 3 + HASH_BYTES * count), pool.internalHash, HASH_BYTES * id);
+    // The preimage (header and child hashes) is copied into a preallocated view of its size
+    // and hashed there: no view object per record. After allocInternal, which may grow
+    // (replace) pool.internalHash.
+    const pre = this.preimages[count];
+    const words = 8 * count;
+    const pre32 = this.preimage32;
+    pre[0] = out[start];
+    pre[1] = out[start + 1];
+    pre[2] = out[start + 2];
+    const from = (start + 3) >>> 2;
+    for (let i = 0; i < words; i++) pre32[1 + i] = w32[from + i];
+    sha256Into(pre, pool.internalHash, HASH_BYTES * id);
     const ch = pool.children;
     for (let n = 0; n < 16; n++) ch[16 * id + n] = rows[row + n];
     pass.created.push(id);
-    pass.puts.push([key, out]);
+    this.emit(pass, key, start, size);
     return id;
   }
 
@@ -589,9 +658,9 @@ export class SparseMerkleTree {
         only = n;
       }
     }
-    const key = this.nodeKey(h, OP * lo, depth, pass);
+    const key = this.keyRef(h, OP * lo, depth, pass);
     if (count === 0) {
-      pass.dels.push(key);
+      pass.dels.push(this.keyView(pass, key));
       return EMPTY_REF;
     }
     const single = rows[row + only];
@@ -599,7 +668,7 @@ export class SparseMerkleTree {
       // A subtree with one key is that key's leaf, one level up: this node's record goes,
       // and the parent (rewritten, as its child changed) carries the leaf.
       if (depth === 0) this.emitRootLeaf(pass, single, key);
-      else pass.dels.push(key);
+      else pass.dels.push(this.keyView(pass, key));
       return single;
     }
     return this.newInternal(pass, row, key);
@@ -642,7 +711,7 @@ export class SparseMerkleTree {
     if (!placed) entries.push(ref);
     if (entries.length === 1 && entries[0] === ref) return ref;
     if (entries.length === 0) {
-      if (depth === 0) pass.dels.push(this.nodeKey(data, o, 0, pass));
+      if (depth === 0) pass.dels.push(this.nodeKey(data, o, 0));
       return EMPTY_REF;
     }
     return this.build(depth, entries, 0, entries.length, pass);
@@ -653,7 +722,7 @@ export class SparseMerkleTree {
     if (lo === hi) return EMPTY_REF;
     const data = this.pool.leafData;
     const first = leafDataOffset(-entries[lo]);
-    const key = this.nodeKey(data, first, depth, pass);
+    const key = this.keyRef(data, first, depth, pass);
     if (hi - lo === 1) {
       if (depth === 0) this.emitRootLeaf(pass, entries[lo], key);
       return entries[lo];

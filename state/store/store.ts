@@ -236,7 +236,7 @@ export class AuthenticatedStore {
         for (const p of extra.puts) puts.push(p);
         for (const d of extra.dels) dels.push(d);
       }
-      await this.kv.write({ puts, dels });
+      await this.kv.write({ puts, dels, packed: [update.packed] });
       this.tree.adopt(update);
       this.committedVersion = version;
       return { root: update.rootHash, version };
