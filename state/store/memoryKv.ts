@@ -201,7 +201,8 @@ export class MemoryKvStore implements KvStore {
     for (let i = 0; i < kl; i++) c[off + HEADER + i] = key[ko + i];
     const at = off + HEADER + kl;
     if (vo === 0 && vl === value.length) c.set(value, at);
-    else if (vl > 64) c.set(value.subarray(vo, vo + vl), at); // a view that dies at once
+    // A view that dies at once (cheap, unlike one that lives through a commit).
+    else if (vl > 64) c.set(value.subarray(vo, vo + vl), at);
     else for (let i = 0; i < vl; i++) c[at + i] = value[vo + i];
     this.chunkOff = (off + need + 3) & ~3;
     return ((this.chunks.length - 1) << OFFSET_BITS) | (off >>> 2);
