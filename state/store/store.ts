@@ -18,7 +18,7 @@ import { decodeTrusted, encode } from "../../lib/cbor.js";
 import { InvariantError } from "../../lib/errors.js";
 import { sha256Into } from "../../lib/hash.js";
 import { keyString } from "./keyString.js";
-import type { KvBatch, KvStore } from "./kv.js";
+import type { KvBatch, KvStore, PackedPuts } from "./kv.js";
 import { HASH_BYTES, keyHashOf, type Proof } from "./proof.js";
 import { type PreparedUpdate, SparseMerkleTree, type TreeBatch } from "./smt.js";
 
@@ -218,25 +218,37 @@ export class AuthenticatedStore {
       update = await this.tree.prepare(sortedBatch(hashes, deletes, n));
       const puts = update.puts;
       const dels = update.dels;
-      // Value keys (bucket byte + key) cut from one buffer, not one allocation each.
+      // Value puts packed too: keys (bucket byte + key) written into one buffer, each
+      // entry a range of it and the whole value (buffers: [keys, value 1, value 2, …]).
       let keyBytes = 0;
       for (const { key } of staged) keyBytes += 1 + key.length;
       const valueKeys = new Uint8Array(keyBytes);
+      const buffers: Uint8Array[] = [valueKeys];
+      const index = new Int32Array(6 * staged.length);
+      let entries = 0;
       let at = 0;
       for (const { key, value } of staged) {
-        const k = valueKeys.subarray(at, at + 1 + key.length);
-        k[0] = BUCKET_VALUES[0];
-        k.set(key, 1);
-        at += 1 + key.length;
-        if (value === null) dels.push(k);
-        else puts.push([k, value]);
+        const kl = 1 + key.length;
+        valueKeys[at] = BUCKET_VALUES[0];
+        valueKeys.set(key, at + 1);
+        if (value === null) dels.push(valueKeys.subarray(at, at + kl));
+        else {
+          const j = 6 * entries++;
+          index[j + 1] = at;
+          index[j + 2] = kl;
+          index[j + 3] = buffers.length;
+          index[j + 5] = value.length;
+          buffers.push(value);
+        }
+        at += kl;
       }
+      const values: PackedPuts = { buffers, index, count: entries };
       puts.push([HEAD_KEY, encode([version, update.rootHash])]);
       if (extra !== undefined) {
         for (const p of extra.puts) puts.push(p);
         for (const d of extra.dels) dels.push(d);
       }
-      await this.kv.write({ puts, dels, packed: [update.packed] });
+      await this.kv.write({ puts, dels, packed: [update.packed, values] });
       this.tree.adopt(update);
       this.committedVersion = version;
       return { root: update.rootHash, version };
