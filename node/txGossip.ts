@@ -7,11 +7,9 @@
  * duplicates and transactions that are merely stale now are ignored.
  */
 import type { Logger } from "pino";
-import { toHex } from "../lib/bytes.js";
 import { decode, encode } from "../lib/cbor.js";
 import { ErrorCode } from "../lib/errors.js";
-import { sha256 } from "../lib/hash.js";
-import type { Mempool } from "./mempool/mempool.js";
+import { type Mempool, txHashHex } from "./mempool/mempool.js";
 import type { P2PHost } from "./p2p/index.js";
 
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -91,14 +89,14 @@ export class TxGossip {
     }
     if (!Array.isArray(txs) || txs.some((t) => !(t instanceof Uint8Array))) return "reject";
     const batch = txs as Uint8Array[];
-    const hashes = batch.map((tx) => toHex(sha256(tx)).toUpperCase());
+    const hashes = batch.map(txHashHex);
     for (let i = 0; i < batch.length; i++) this.arriving.set(hashes[i], batch[i]);
     let fault = false;
     let added = 0;
     try {
       await this.preverify(batch);
-      for (const tx of batch) {
-        const r = this.mempool.add(tx);
+      for (let i = 0; i < batch.length; i++) {
+        const r = this.mempool.add(batch[i], hashes[i]);
         if (r.added) added++;
         else if (PEER_FAULTS.has(r.code)) fault = true;
       }

@@ -88,8 +88,8 @@ export class Mempool {
     return this.entries.get(hash)?.tx;
   }
 
-  add(tx: Uint8Array): AddResult {
-    const hash = txHashHex(tx);
+  /** `hash`: txHashHex(tx), when the caller already has it (gossip batches do). */
+  add(tx: Uint8Array, hash = txHashHex(tx)): AddResult {
     if (tx.length > this.opts.maxTxBytes) {
       return {
         code: ErrorCode.TOO_LARGE,

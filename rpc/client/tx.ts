@@ -6,6 +6,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { toHex } from "../../lib/bytes.js";
 import { decode } from "../../lib/cbor.js";
+import type { MsgResult } from "../../state/exchange/results.js";
 import {
   type CancelAllMsg,
   type CancelOrderMsg,
@@ -110,17 +111,7 @@ export function txHashOf(bytes: Uint8Array): string {
 }
 
 /** The per-message result the chain puts, CBOR-encoded, in a transaction result's `data`. */
-export interface MsgResult {
-  readonly code: number;
-  readonly log: string;
-  readonly orderId?: number;
-  /** filled | partially_filled | resting | cancelled | untriggered | triggered */
-  readonly status?: string;
-  /** Filled size, decimal string. */
-  readonly filled?: string;
-  /** Orders cancelled by cancel_all. */
-  readonly cancelled?: number;
-}
+export type { MsgResult };
 
 /** Decodes the base64 `data` of a tx result into its per-message results. */
 export function decodeMsgResults(dataBase64: string | undefined | null): MsgResult[] {
