@@ -17,10 +17,13 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { CliError, duration, parseArgs, parseDuration } from "../cli/args.js";
 import { BENCH_FLAGS } from "../cli/bench/options.js";
+import { DEVNET_FLAGS } from "../cli/devnet/index.js";
+import { GENESIS_FLAGS } from "../cli/genesis/index.js";
 import { decryptSeed, encryptSeed } from "../cli/keys/keystore.js";
 import { clientErrorLine } from "../cli/query/common.js";
 import { explainText, fieldRows, ladder } from "../cli/query/index.js";
 import { TESTNET_FLAGS } from "../cli/testnet/index.js";
+import { TX_FLAGS } from "../cli/tx/index.js";
 import { PerpetuaClientError } from "../rpc/client/errors.js";
 import { seedFromHex } from "../rpc/client/signer.js";
 
@@ -469,66 +472,18 @@ describe("chain errors: one line with the code's name", () => {
 describe("perpetua help", () => {
   // Each command's accepted flags (its `only(args, [...])` lists, imported where exported),
   // which help must name.
+  const withoutShared = (flags: readonly string[]) => [
+    ...new Set(flags.filter((f) => !["home", "json", "node"].includes(f))),
+  ];
   const FLAGS: Record<string, readonly string[]> = {
     init: ["home", "moniker", "force", "json"],
     testnet: TESTNET_FLAGS,
     start: ["home"],
-    devnet: [
-      "validators",
-      "reset",
-      "scenario",
-      "scenario-start",
-      "scenario-duration",
-      "base-port",
-      "dir",
-      "no-bot",
-      "json",
-    ],
+    devnet: DEVNET_FLAGS,
     keys: ["passphrase", "unsafe-plaintext", "force", "seed"],
-    genesis: [
-      "chain-id",
-      "genesis-time",
-      "insurance-fund",
-      "faucet-max",
-      "no-faucet",
-      "devnet-markets",
-      "force",
-      "pubkey",
-      "power",
-      "name",
-      "address",
-      "key",
-      "collateral",
-      "id",
-      "tick-size",
-      "step-size",
-      "oracle-price",
-      "initial-margin-ppm",
-      "maintenance-margin-ppm",
-      "maker-fee-ppm",
-      "taker-fee-ppm",
-      "open-interest-cap",
-    ],
-    tx: [
-      "from",
-      "passphrase",
-      "no-wait",
-      "timeout",
-      "market",
-      "side",
-      "type",
-      "price",
-      "size",
-      "tif",
-      "reduce-only",
-      "client-id",
-      "good-til-block",
-      "trigger",
-      "stp",
-      "order-id",
-      "to",
-      "amount",
-    ],
+    // Less the options every subcommand shares, which help lists once.
+    genesis: withoutShared(Object.values(GENESIS_FLAGS).flat()),
+    tx: withoutShared(Object.values(TX_FLAGS).flat()),
     query: ["height", "key", "depth", "limit", "kind", "account", "market"],
     bench: BENCH_FLAGS,
   };

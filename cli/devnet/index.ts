@@ -114,22 +114,24 @@ const USAGE = `usage: perpetua devnet [flags]
   --json                   one JSON object per line: {"event":"ready",…} with the endpoints and
                            demo keys, then {"event":"status",…} every 5 s`;
 
+export const DEVNET_FLAGS = [
+  "validators",
+  "reset",
+  "scenario",
+  "scenario-start",
+  "scenario-duration",
+  "base-port",
+  "dir",
+  "no-bot",
+  "json",
+] as const;
+
 /** The command line, checked before anything is touched (a bad flag wipes nothing). */
 export function devnetOptions(args: Args): DevnetOptions {
   if (args.positionals.length > 0) {
     throw new CliError(`unexpected argument "${args.positionals[0]}" (perpetua devnet --help)`);
   }
-  only(args, [
-    "validators",
-    "reset",
-    "scenario",
-    "scenario-start",
-    "scenario-duration",
-    "base-port",
-    "dir",
-    "no-bot",
-    "json",
-  ]);
+  only(args, DEVNET_FLAGS);
   return {
     validators: int(args, "validators", 4, 1, 16),
     dir: resolve(str(args, "dir", ".devnet")),

@@ -85,8 +85,9 @@ function decimal(args: Args, name: string, fallback?: string): string {
   return v;
 }
 
-async function create(args: Args): Promise<void> {
-  only(args, [
+/** The flags of each `genesis` subcommand (help and its test read them from here). */
+export const GENESIS_FLAGS = {
+  new: [
     "home",
     "json",
     "chain-id",
@@ -96,7 +97,27 @@ async function create(args: Args): Promise<void> {
     "no-faucet",
     "devnet-markets",
     "force",
-  ]);
+  ],
+  "add-validator": ["home", "json", "pubkey", "power", "name"],
+  "add-account": ["home", "json", "address", "key", "collateral"],
+  "add-market": [
+    "home",
+    "json",
+    "id",
+    "tick-size",
+    "step-size",
+    "oracle-price",
+    "initial-margin-ppm",
+    "maintenance-margin-ppm",
+    "maker-fee-ppm",
+    "taker-fee-ppm",
+    "open-interest-cap",
+  ],
+  validate: ["home", "json"],
+} as const;
+
+async function create(args: Args): Promise<void> {
+  only(args, GENESIS_FLAGS.new);
   const chainId = str(args, "chain-id");
   if (!/^[a-z0-9][a-z0-9-]{0,49}$/.test(chainId))
     throw new CliError("--chain-id: 1-50 characters of a-z, 0-9 and -, not starting with -");
@@ -146,7 +167,7 @@ async function create(args: Args): Promise<void> {
 }
 
 async function addValidator(args: Args): Promise<void> {
-  only(args, ["home", "json", "pubkey", "power", "name"]);
+  only(args, GENESIS_FLAGS["add-validator"]);
   const home = homeOf(args);
   const doc = await load(home);
   let pubKey: Uint8Array;
@@ -182,7 +203,7 @@ function safeBase64(v: string): Uint8Array {
 }
 
 async function addAccount(args: Args): Promise<void> {
-  only(args, ["home", "json", "address", "key", "collateral"]);
+  only(args, GENESIS_FLAGS["add-account"]);
   const home = homeOf(args);
   const doc = await load(home);
   let address: string;
@@ -208,19 +229,7 @@ async function addAccount(args: Args): Promise<void> {
 }
 
 async function addMarket(args: Args): Promise<void> {
-  only(args, [
-    "home",
-    "json",
-    "id",
-    "tick-size",
-    "step-size",
-    "oracle-price",
-    "initial-margin-ppm",
-    "maintenance-margin-ppm",
-    "maker-fee-ppm",
-    "taker-fee-ppm",
-    "open-interest-cap",
-  ]);
+  only(args, GENESIS_FLAGS["add-market"]);
   const home = homeOf(args);
   const doc = await load(home);
   const id = str(args, "id");
@@ -250,7 +259,7 @@ async function addMarket(args: Args): Promise<void> {
 }
 
 async function validate(args: Args): Promise<void> {
-  only(args, ["home", "json"]);
+  only(args, GENESIS_FLAGS.validate);
   const home = homeOf(args);
   const path = homePaths(home).genesis;
   if (!existsSync(path)) throw new CliError(`no genesis at ${path}`);

@@ -23,6 +23,28 @@ import { clientOf, json, withClientErrors } from "../query/common.js";
 
 const COMMON = ["from", "home", "node", "passphrase", "json", "no-wait", "timeout"];
 
+/** The flags of each `tx` subcommand (help and its test read them from here). */
+export const TX_FLAGS = {
+  "place-order": [
+    ...COMMON,
+    "market",
+    "side",
+    "type",
+    "price",
+    "size",
+    "tif",
+    "reduce-only",
+    "client-id",
+    "good-til-block",
+    "trigger",
+    "stp",
+  ],
+  cancel: [...COMMON, "market", "order-id", "client-id"],
+  "cancel-all": [...COMMON, "market"],
+  transfer: [...COMMON, "to", "amount"],
+  faucet: [...COMMON, "amount"],
+};
+
 const USAGE = `usage: perpetua tx <place-order|cancel|cancel-all|transfer|faucet> --from NAME [flags]
   tx place-order --market BTC-USD --side buy|sell [--type limit|market] [--price P] --size S
                  [--tif gtc|ioc|fok|post_only] [--reduce-only] [--client-id N]
@@ -79,20 +101,7 @@ export async function run(args: Args): Promise<void> {
 function msgOf(sub: string | undefined, args: Args): Msg {
   switch (sub) {
     case "place-order": {
-      only(args, [
-        ...COMMON,
-        "market",
-        "side",
-        "type",
-        "price",
-        "size",
-        "tif",
-        "reduce-only",
-        "client-id",
-        "good-til-block",
-        "trigger",
-        "stp",
-      ]);
+      only(args, TX_FLAGS["place-order"]);
       const o: PlaceOrderInput = {
         market: str(args, "market"),
         side: oneOf(args, "side", ["buy", "sell"] as const),
@@ -116,7 +125,7 @@ function msgOf(sub: string | undefined, args: Args): Msg {
       return placeOrder(o);
     }
     case "cancel": {
-      only(args, [...COMMON, "market", "order-id", "client-id"]);
+      only(args, TX_FLAGS.cancel);
       const market = str(args, "market");
       const hasOrder = args.flags.has("order-id");
       if (hasOrder === args.flags.has("client-id"))
@@ -126,10 +135,10 @@ function msgOf(sub: string | undefined, args: Args): Msg {
         : cancelOrder(market, { clientId: int(args, "client-id", 0, 0, 0xffff_ffff) });
     }
     case "cancel-all":
-      only(args, [...COMMON, "market"]);
+      only(args, TX_FLAGS["cancel-all"]);
       return cancelAll(args.flags.has("market") ? str(args, "market") : undefined);
     case "transfer": {
-      only(args, [...COMMON, "to", "amount"]);
+      only(args, TX_FLAGS.transfer);
       let to: string;
       try {
         to = parseAddress(str(args, "to"), "--to");
@@ -140,7 +149,7 @@ function msgOf(sub: string | undefined, args: Args): Msg {
       return transfer(to, str(args, "amount"));
     }
     case "faucet":
-      only(args, [...COMMON, "amount"]);
+      only(args, TX_FLAGS.faucet);
       return faucet(str(args, "amount"));
     default:
       throw new CliError(
