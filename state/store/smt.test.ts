@@ -20,7 +20,7 @@ async function commit(
   }));
   ops.sort((a, b) => compareBytes(a.keyHash, b.keyHash));
   const update = await tree.prepare(ops);
-  await kv.write({ puts: update.puts, dels: update.dels, packed: [update.packed] });
+  await kv.write({ puts: [], dels: update.dels, packed: [update.packed] });
   tree.adopt(update);
 }
 

@@ -90,7 +90,6 @@ export interface PreparedUpdate {
   readonly base: Ref;
   readonly root: Ref;
   readonly rootHash: Uint8Array;
-  readonly puts: [Uint8Array, Uint8Array][];
   readonly dels: Uint8Array[];
   readonly created: Ref[];
   readonly replaced: Ref[];
@@ -107,7 +106,6 @@ interface Missing {
  * then put, so "deletes after puts" (the KvStore batch rule) gives the final state.
  */
 interface Pass {
-  puts: [Uint8Array, Uint8Array][];
   dels: Uint8Array[];
   created: Ref[];
   replaced: Ref[];
@@ -224,7 +222,6 @@ export class SparseMerkleTree {
     // A pass may still meet a stub where a deletion pulls a sibling leaf up; load and redo.
     for (;;) {
       const pass: Pass = {
-        puts: [],
         dels: [],
         created: [],
         replaced: [],
@@ -257,7 +254,6 @@ export class SparseMerkleTree {
         base,
         root,
         rootHash: root === EMPTY_REF ? EMPTY_ROOT : this.pool.hashOf(root),
-        puts: pass.puts,
         dels: pass.dels,
         created: pass.created,
         replaced: pass.replaced,

@@ -216,7 +216,7 @@ export class AuthenticatedStore {
       }
       // Sorting by keyHash puts every subtree's keys in one run: the tree's batch order.
       update = await this.tree.prepare(sortedBatch(hashes, deletes, n));
-      const puts = update.puts;
+      const puts: [Uint8Array, Uint8Array][] = [];
       const dels = update.dels;
       // Value puts packed too: keys (bucket byte + key) written into one buffer, each
       // entry a range of it and the whole value (buffers: [keys, value 1, value 2, …]).
