@@ -102,11 +102,16 @@ describe("p2p host against a real peer process", () => {
     // Wait past that heartbeat first: a disconnect seen earlier may not be the ban yet.
     await new Promise((r) => setTimeout(r, 1_500));
     await waitFor(() => host.peers().length === 0, "the peer to disconnect us", 5_000);
-    // Then no redial gets through: sampled for 1.5 s (the host redials persistent peers).
-    for (let i = 0; i < 15; i++) {
+    // Then no redial holds: the host keeps redialing its persistent peer, and the peer's gater
+    // refuses each one after the encryption handshake. The muxer is agreed inside Noise, so
+    // our side may see a refused connection open for a moment before the peer hangs up: a
+    // connection may show in a sample or two, never stay (an accepted one shows in all 20).
+    let connected = 0;
+    for (let i = 0; i < 20; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      expect(host.peers()).toHaveLength(0);
+      if (host.peers().length > 0) connected++;
     }
+    expect(connected).toBeLessThanOrEqual(5);
     expect(echoes.got).toHaveLength(0);
   });
 });
