@@ -73,4 +73,55 @@ describe("MemoryKvStore", () => {
     await kv.write({ puts: [[b(2), b(2)]], dels: [] });
     expect(await all(kv.iterate())).toEqual(["01", "02"]);
   });
+
+  it("overwrites in place or appends, whatever the sizes, and hands out copies", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.uint8Array({ maxLength: 300 })), {
+            maxLength: 6,
+          }),
+          { maxLength: 12 },
+        ),
+        async (batches) => {
+          const kv = new MemoryKvStore();
+          const model = new Map<number, Uint8Array>();
+          const seen: [Uint8Array, Uint8Array][] = [];
+          for (const batch of batches) {
+            // Half the batches go packed, as the tree writes them: ranges of one buffer.
+            const packed = batches.indexOf(batch) % 2 === 1;
+            const puts = batch.map(([k, v]): [Uint8Array, Uint8Array] => [b(k), v]);
+            if (packed) {
+              const buf = new Uint8Array(puts.reduce((n, [k, v]) => n + k.length + v.length, 0));
+              const index = new Int32Array(6 * puts.length);
+              let at = 0;
+              puts.forEach(([k, v], i) => {
+                buf.set(k, at);
+                buf.set(v, at + k.length);
+                index.set([0, at, k.length, 0, at + k.length, v.length], 6 * i);
+                at += k.length + v.length;
+              });
+              await kv.write({
+                puts: [],
+                dels: [],
+                packed: [{ buffers: [buf], index, count: puts.length }],
+              });
+            } else {
+              await kv.write({ puts, dels: [] });
+            }
+            for (const [k, v] of batch) model.set(k, v);
+            for (const [k] of model) {
+              const got = await kv.get(b(k));
+              expect(got).toEqual(model.get(k));
+              seen.push([got as Uint8Array, (got as Uint8Array).slice()]);
+            }
+          }
+          for await (const [k, v] of kv.iterate()) expect(v).toEqual(model.get(k[0]));
+          // What get returned earlier is unchanged by the writes since.
+          for (const [got, copy] of seen) expect(got).toEqual(copy);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });

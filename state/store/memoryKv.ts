@@ -9,8 +9,12 @@
  *
  * Ranges are served by scanning the table and sorting the matching keys: O(n log n) per
  * iteration, fine for tests; iteration order is byte order, never insertion order.
- * Overwritten and deleted records are never reclaimed: memory grows with the bytes ever
- * written, which suits tests and benchmarks, not a long-running node (it uses LevelDB).
+ * A key overwritten with a value that fits the space of its record is rewritten in place
+ * (most overwrites: a state value or a tree node of unchanged size), so the arena grows with
+ * new keys and grown values only, and a commit writes into memory it has just read rather
+ * than into fresh pages. Deleted and outgrown records are never reclaimed, which suits tests
+ * and benchmarks, not a long-running node (it uses LevelDB). Since records change in place,
+ * `get` and `iterate` return copies.
  *
  * `failNextWrites(n)` makes the next n writes reject without applying anything: the way
  * tests simulate a crash between building a batch and persisting it.
@@ -23,7 +27,7 @@ const CHUNK_BYTES = 1 << CHUNK_SHIFT;
 const OFFSET_BITS = CHUNK_SHIFT - 2;
 const OFFSET_MASK = (1 << OFFSET_BITS) - 1;
 const MAX_CHUNKS = 256;
-/** Record header: key length (u16), value length (u32), 2 bytes padding. */
+/** Record header: key length (u16), value length (u32), spare bytes after the value (u16). */
 const HEADER = 8;
 const EMPTY = 0;
 const TOMBSTONE = -1;
@@ -67,7 +71,7 @@ export class MemoryKvStore implements KvStore {
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     const i = this.find(key);
-    return i < 0 ? undefined : this.value(this.slots[i] - 1);
+    return i < 0 ? undefined : this.value(this.slots[i] - 1).slice();
   }
 
   async write(batch: KvBatch): Promise<void> {
@@ -77,12 +81,21 @@ export class MemoryKvStore implements KvStore {
     }
     for (const p of batch.packed ?? []) {
       const x = p.index;
+      const hashes = new Int32Array(p.count);
       for (let i = 0; i < p.count; i++) {
         const j = 6 * i;
-        this.put(p.buffers[x[j]], x[j + 1], x[j + 2], p.buffers[x[j + 3]], x[j + 4], x[j + 5]);
+        hashes[i] = hashKey(p.buffers[x[j]], x[j + 1], x[j + 2]);
+      }
+      this.warm(hashes);
+      for (let i = 0; i < p.count; i++) {
+        const j = 6 * i;
+        const key = p.buffers[x[j]];
+        this.put(hashes[i], key, x[j + 1], x[j + 2], p.buffers[x[j + 3]], x[j + 4], x[j + 5]);
       }
     }
-    for (const [key, value] of batch.puts) this.put(key, 0, key.length, value, 0, value.length);
+    for (const [key, value] of batch.puts) {
+      this.put(hashKey(key), key, 0, key.length, value, 0, value.length);
+    }
     for (const key of batch.dels) {
       const i = this.find(key);
       if (i >= 0) {
@@ -108,7 +121,7 @@ export class MemoryKvStore implements KvStore {
       if (s <= 0) continue;
       const k = this.key(s - 1);
       if ((lo === undefined || compare(k, lo) >= 0) && (hi === undefined || compare(k, hi) < 0)) {
-        out.push([k.slice(), this.value(s - 1)]);
+        out.push([k.slice(), this.value(s - 1).slice()]);
       }
     }
     out.sort((a, b) => compare(a[0], b[0]));
@@ -126,8 +139,39 @@ export class MemoryKvStore implements KvStore {
     }
   }
 
-  /** Puts key[ko, ko + kl) → value[vo, vo + vl) (ranges, so packed batches need no views). */
+  /**
+   * Loads, for every key of a batch, its home slot and the record that slot points to,
+   * before any put. Each of these is a likely cache (and TLB) miss in a table of a million
+   * entries; loaded here in a tight loop of independent reads, the processor overlaps the
+   * misses instead of paying them one after another inside each put (measured: the batch
+   * of a 10^4-key commit into 10^6 keys went from ~27 to ~24 ms).
+   */
+  private warm(hashes: Int32Array): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    const pos = new Int32Array(hashes.length);
+    for (let i = 0; i < hashes.length; i++) pos[i] = slots[hashes[i] & mask];
+    let sink = 0;
+    const chunks = this.chunks;
+    for (let i = 0; i < pos.length; i++) {
+      const s = pos[i] - 1;
+      if (s >= 0) sink ^= chunks[s >>> OFFSET_BITS][(s & OFFSET_MASK) << 2];
+    }
+    this.warmSink = sink;
+  }
+
+  /**
+   * warm()'s loads folded into one number, kept where the optimiser must assume it is read,
+   * so that it cannot drop them as dead code. Meaningless otherwise.
+   */
+  warmSink = 0;
+
+  /**
+   * Puts key[ko, ko + kl) → value[vo, vo + vl) (ranges, so packed batches need no views);
+   * `hash` is hashKey of the key.
+   */
   private put(
+    hash: number,
     key: Uint8Array,
     ko: number,
     kl: number,
@@ -138,7 +182,7 @@ export class MemoryKvStore implements KvStore {
     if (2 * (this.used + 1) > this.slots.length) this.rehash();
     const mask = this.slots.length - 1;
     let free = -1;
-    for (let i = hashKey(key, ko, kl) & mask; ; i = (i + 1) & mask) {
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
       const s = this.slots[i];
       if (s === EMPTY) {
         if (free < 0) {
@@ -150,7 +194,9 @@ export class MemoryKvStore implements KvStore {
       if (s === TOMBSTONE) {
         if (free < 0) free = i;
       } else if (this.keyEquals(s - 1, key, ko, kl)) {
-        this.slots[i] = this.append(key, ko, kl, value, vo, vl) + 1;
+        if (!this.overwrite(s - 1, kl, value, vo, vl)) {
+          this.slots[i] = this.append(key, ko, kl, value, vo, vl) + 1;
+        }
         return;
       }
     }
@@ -198,14 +244,31 @@ export class MemoryKvStore implements KvStore {
     c[off + 3] = (vl >>> 16) & 0xff;
     c[off + 4] = (vl >>> 8) & 0xff;
     c[off + 5] = vl & 0xff;
+    // The bytes up to the next 4-byte boundary are the record's spare room.
+    const end = (off + need + 3) & ~3;
+    c[off + 6] = 0;
+    c[off + 7] = end - off - need;
     for (let i = 0; i < kl; i++) c[off + HEADER + i] = key[ko + i];
-    const at = off + HEADER + kl;
-    if (vo === 0 && vl === value.length) c.set(value, at);
-    // A view that dies at once (cheap, unlike one that lives through a commit).
-    else if (vl > 64) c.set(value.subarray(vo, vo + vl), at);
-    else for (let i = 0; i < vl; i++) c[at + i] = value[vo + i];
-    this.chunkOff = (off + need + 3) & ~3;
+    copyValue(c, off + HEADER + kl, value, vo, vl);
+    this.chunkOff = end;
     return ((this.chunks.length - 1) << OFFSET_BITS) | (off >>> 2);
+  }
+
+  /** Rewrites the value of the record at pos in place if it fits its room; false if not. */
+  private overwrite(pos: number, kl: number, value: Uint8Array, vo: number, vl: number): boolean {
+    const c = this.chunks[pos >>> OFFSET_BITS];
+    const off = (pos & OFFSET_MASK) << 2;
+    const old = ((c[off + 2] << 24) | (c[off + 3] << 16) | (c[off + 4] << 8) | c[off + 5]) >>> 0;
+    const room = old + ((c[off + 6] << 8) | c[off + 7]);
+    if (vl > room || room - vl > 0xffff) return false;
+    c[off + 2] = vl >>> 24;
+    c[off + 3] = (vl >>> 16) & 0xff;
+    c[off + 4] = (vl >>> 8) & 0xff;
+    c[off + 5] = vl & 0xff;
+    c[off + 6] = (room - vl) >>> 8;
+    c[off + 7] = (room - vl) & 0xff;
+    copyValue(c, off + HEADER + kl, value, vo, vl);
+    return true;
   }
 
   private keyEquals(pos: number, key: Uint8Array, ko: number, kl: number): boolean {
@@ -222,7 +285,7 @@ export class MemoryKvStore implements KvStore {
     return c.subarray(off + HEADER, off + HEADER + ((c[off] << 8) | c[off + 1]));
   }
 
-  /** A view of a stored value (callers must not mutate it). */
+  /** A view of a stored value, valid until the next write (callers copy it). */
   private value(pos: number): Uint8Array {
     const c = this.chunks[pos >>> OFFSET_BITS];
     const off = (pos & OFFSET_MASK) << 2;
@@ -230,6 +293,13 @@ export class MemoryKvStore implements KvStore {
     const vl = ((c[off + 2] << 24) | (c[off + 3] << 16) | (c[off + 4] << 8) | c[off + 5]) >>> 0;
     return c.subarray(off + HEADER + kl, off + HEADER + kl + vl);
   }
+}
+
+function copyValue(c: Uint8Array, at: number, value: Uint8Array, vo: number, vl: number): void {
+  if (vo === 0 && vl === value.length) c.set(value, at);
+  // A view that dies at once (cheap, unlike one that lives through a commit).
+  else if (vl > 64) c.set(value.subarray(vo, vo + vl), at);
+  else for (let i = 0; i < vl; i++) c[at + i] = value[vo + i];
 }
 
 function compare(a: Uint8Array, b: Uint8Array): number {

@@ -16,13 +16,15 @@
  * (`prefix || depth || nibble path`), so a commit overwrites the nodes it changed and
  * deletes those that vanished; leaves are stored inside their parent's record (they have
  * no record of their own, so moving a leaf up or down writes nothing extra, and a million
- * keys make ~110k records, not 1.1M). Encodings:
- *   internal: 0x01 || bitmap (u16 BE) || child hashes
- *                  || keyHash || valueHash of each leaf child, in nibble order || leafMask (u16 BE)
+ * keys make ~360k records, not 1.36M). Encodings:
+ *   internal: 0x01 || bitmap (u16 BE) || leafMask (u16 BE)
+ *                  || hash of each internal child, in nibble order
+ *                  || keyHash || valueHash of each leaf child, in nibble order
  *   root leaf (a tree of one key, at depth 0 only): 0x00 || keyHash || valueHash
- * The first 3 + 32·children bytes of an internal node are its hash preimage, and a leaf
- * record is its own, so a node is encoded and hashed in one buffer. Internal nodes are
- * loaded lazily and checked against the hash their parent recorded.
+ * A leaf child's hash is not stored: it is sha256(0x00 || keyHash || valueHash), recomputed
+ * when the record is loaded (a third of a bottom record's bytes saved on every commit).
+ * Internal nodes are loaded lazily; a loaded record is checked against the hash its parent
+ * recorded, which covers every byte of it, leaves included.
  */
 import { equalBytes } from "../../lib/bytes.js";
 import { InvariantError } from "../../lib/errors.js";
@@ -122,11 +124,14 @@ interface Pass {
   buffers: Uint8Array[];
   chunkIdx: number;
   keyIdx: number;
-  /** Node records written: six numbers each (kv.ts PackedPuts). */
-  packed: number[];
+  /** Node records written: six numbers each (kv.ts PackedPuts), `records` of them. */
+  packed: Int32Array;
+  records: number;
 }
 
 const LEAF_BYTES = 1 + 2 * HASH_BYTES;
+/** An internal record's header: tag, bitmap (u16 BE), leafMask (u16 BE). */
+const RECORD_HEADER = 5;
 const CHUNK_BYTES = 1 << 18;
 /** Spare buffers kept for reuse: 16 MiB, about what a 10^4-key commit cuts. */
 const MAX_SPARE_BUFFERS = 64;
@@ -235,12 +240,13 @@ export class SparseMerkleTree {
         buffers: [],
         chunkIdx: -1,
         keyIdx: -1,
-        packed: [],
+        packed: this.spareIndex.pop() ?? new Int32Array(6 * 4096),
+        records: 0,
       };
       const root = ops.count === 0 ? base : this.upd(base, 0, ops, 0, ops.count, pass);
       if (pass.missing.length > 0) {
         for (const ref of pass.created) this.pool.free(ref);
-        this.recycle(pass.buffers);
+        this.recycle(pass.buffers, pass.packed);
         await this.loadAll(pass.missing);
         continue;
       }
@@ -248,8 +254,8 @@ export class SparseMerkleTree {
         buffers: pass.buffers,
         packed: {
           buffers: pass.buffers,
-          index: Int32Array.from(pass.packed),
-          count: pass.packed.length / 6,
+          index: pass.packed,
+          count: pass.records,
         },
         base,
         root,
@@ -268,7 +274,7 @@ export class SparseMerkleTree {
     }
     this.root = update.root;
     for (const ref of update.replaced) this.pool.free(ref);
-    this.recycle(update.buffers);
+    this.recycle(update.buffers, update.packed.index);
   }
 
   /**
@@ -278,10 +284,12 @@ export class SparseMerkleTree {
    */
   reuseBuffers = false;
   private readonly spare: Uint8Array[] = [];
+  private readonly spareIndex: Int32Array[] = [];
 
-  private recycle(buffers: Uint8Array[]): void {
+  private recycle(buffers: Uint8Array[], index: Int32Array): void {
     if (!this.reuseBuffers) return;
     for (const b of buffers) if (this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(b);
+    if (this.spareIndex.length === 0) this.spareIndex.push(index);
   }
 
   private takeBuffer(pass: Pass): Uint8Array {
@@ -293,7 +301,7 @@ export class SparseMerkleTree {
   /** Forgets a prepared version whose writes failed. */
   discard(update: PreparedUpdate): void {
     for (const ref of update.created) this.pool.free(ref);
-    this.recycle(update.buffers);
+    this.recycle(update.buffers, update.packed.index);
   }
 
   /**
@@ -409,23 +417,34 @@ export class SparseMerkleTree {
       pool.leafLoaded[-ref] = 1;
       return;
     }
-    if (bytes.length < 5 || bytes[0] !== INTERNAL_TAG) corrupt("expected an internal node");
+    if (bytes.length < RECORD_HEADER || bytes[0] !== INTERNAL_TAG) {
+      corrupt("expected an internal node");
+    }
     const bitmap = (bytes[1] << 8) | bytes[2];
-    const end = 3 + HASH_BYTES * popcount16(bitmap);
-    const last = bytes.length - 2;
-    const leafMask = (bytes[last] << 8) | bytes[last + 1];
-    if (last !== end + 2 * HASH_BYTES * popcount16(leafMask) || (leafMask & ~bitmap) !== 0) {
+    const leafMask = (bytes[3] << 8) | bytes[4];
+    const leaves = popcount16(leafMask);
+    const internals = popcount16(bitmap) - leaves;
+    if (
+      (leafMask & ~bitmap) !== 0 ||
+      bytes.length !== RECORD_HEADER + HASH_BYTES * internals + 2 * HASH_BYTES * leaves
+    ) {
       corrupt("internal node length or leaf mask does not match its bitmap");
     }
-    this.checkHash(pool.internalHash, HASH_BYTES * ref, sha256(bytes.subarray(0, end)));
-    let off = 3;
-    let leafOff = end;
+    // Rebuild the hash preimage from the children (a leaf child's hash from its keyHash ‖
+    // valueHash) and check it against the hash the parent recorded: that covers every byte.
+    const pre = this.preimageBuffer;
+    pre[1] = INTERNAL_TAG;
+    pre[2] = bytes[1];
+    pre[3] = bytes[2];
+    let p = 4;
+    let off = RECORD_HEADER;
+    let leafOff = RECORD_HEADER + HASH_BYTES * internals;
     const s = this.leafScratch;
+    const children: Ref[] = [];
     for (let n = 0; n < 16; n++) {
       let child = EMPTY_REF;
       if ((bitmap >>> n) & 1) {
         if ((leafMask >>> n) & 1) {
-          // Leaves come with their parent: check each against the hash the parent holds.
           child = -pool.allocLeaf();
           const o = leafDataOffset(-child);
           s[0] = LEAF_TAG;
@@ -434,22 +453,26 @@ export class SparseMerkleTree {
             pool.leafData[o + i] = bytes[leafOff + i];
           }
           leafOff += 2 * HASH_BYTES;
-          const h = sha256(s);
-          for (let i = 0; i < HASH_BYTES; i++) {
-            if (h[i] !== bytes[off + i]) corrupt("stored leaf does not match its parent's hash");
-            pool.leafHash[leafHashOffset(-child) + i] = h[i];
-          }
+          sha256Into(s, pool.leafHash, leafHashOffset(-child));
+          for (let i = 0; i < HASH_BYTES; i++)
+            pre[p + i] = pool.leafHash[leafHashOffset(-child) + i];
         } else {
           child = pool.allocInternal();
           const o = HASH_BYTES * child;
-          for (let i = 0; i < HASH_BYTES; i++) pool.internalHash[o + i] = bytes[off + i];
+          for (let i = 0; i < HASH_BYTES; i++) {
+            pool.internalHash[o + i] = bytes[off + i];
+            pre[p + i] = bytes[off + i];
+          }
           this.markStub(child);
+          off += HASH_BYTES;
         }
-        off += HASH_BYTES;
+        p += HASH_BYTES;
       }
-      // Read pool.children after the allocations above: they may have grown it.
-      pool.children[16 * ref + n] = child;
+      children.push(child);
     }
+    // Read pool.children after the allocations above: they may have grown it.
+    for (let n = 0; n < 16; n++) pool.children[16 * ref + n] = children[n];
+    this.checkHash(pool.internalHash, HASH_BYTES * ref, sha256(pre.subarray(1, p)));
     pool.internalLoaded[ref] = 1;
   }
 
@@ -486,11 +509,11 @@ export class SparseMerkleTree {
   // ---- writing ----
 
   /**
-   * A record of `size` bytes in the pass's current buffer, starting at an offset ≡ 1 mod 4
-   * so that the hashes after the 3-byte header are word-aligned (copied as Int32s).
+   * A record of `size` bytes in the pass's current buffer, starting at an offset ≡ 3 mod 4
+   * so that the hashes after the 5-byte header are word-aligned (copied as Int32s).
    */
   private reserve(pass: Pass, size: number): number {
-    let start = ((pass.chunkOff + 2) & ~3) + 1;
+    let start = ((pass.chunkOff + 4) & ~3) + 3;
     if (start + size > pass.chunk.length) {
       // One buffer per 256 KiB of nodes rather than one per node: far fewer allocations.
       // Reused only when the KvStore copies what it writes (reuseBuffers): a DeferredKv
@@ -498,7 +521,7 @@ export class SparseMerkleTree {
       pass.chunk = this.takeBuffer(pass);
       pass.chunkIdx = pass.buffers.length - 1;
       pass.chunk32 = new Int32Array(pass.chunk.buffer);
-      start = 1;
+      start = 3;
     }
     pass.start = start;
     pass.chunkOff = start + size;
@@ -510,7 +533,19 @@ export class SparseMerkleTree {
     const kl = key % 64;
     const pos = (key - kl) / 64;
     const ko = pos % CHUNK_BYTES;
-    pass.packed.push((pos - ko) / CHUNK_BYTES, ko, kl, pass.chunkIdx, start, size);
+    let x = pass.packed;
+    const j = 6 * pass.records++;
+    if (j + 6 > x.length) {
+      const grown = new Int32Array(2 * x.length);
+      grown.set(x);
+      pass.packed = x = grown;
+    }
+    x[j] = (pos - ko) / CHUNK_BYTES;
+    x[j + 1] = ko;
+    x[j + 2] = kl;
+    x[j + 3] = pass.chunkIdx;
+    x[j + 4] = start;
+    x[j + 5] = size;
   }
 
   /** A new leaf for op hashes[at, at + 64) (keyHash then valueHash). */
@@ -547,60 +582,63 @@ export class SparseMerkleTree {
     const rows = this.rows;
     let count = 0;
     let leaves = 0;
-    for (let n = 0; n < 16; n++) {
-      const c = rows[row + n];
-      if (c !== EMPTY_REF) count++;
-      if (c < 0) leaves++;
-    }
-    const size = 5 + HASH_BYTES * count + 2 * HASH_BYTES * leaves;
-    const start = this.reserve(pass, size);
-    const out = pass.chunk;
-    // Word copies: the record starts at ≡ 1 mod 4, so hashes and leaf data are aligned.
-    const w32 = pass.chunk32;
-    let w = (start + 3) >>> 2;
-    const ih32 = pool.internalHash32;
-    const lh32 = pool.leafHash32;
     let bitmap = 0;
     let leafMask = 0;
     for (let n = 0; n < 16; n++) {
       const c = rows[row + n];
       if (c === EMPTY_REF) continue;
+      count++;
       bitmap |= 1 << n;
       if (c < 0) {
+        leaves++;
         leafMask |= 1 << n;
-        const o = (LEAF_STRIDE / 4) * -c;
-        for (let i = 0; i < 8; i++) w32[w + i] = lh32[o + i];
-      } else {
-        const o = 8 * c;
-        for (let i = 0; i < 8; i++) w32[w + i] = ih32[o + i];
       }
-      w += 8;
     }
-    const ld32 = pool.leafData32;
-    for (let n = 0; n < 16; n++) {
-      const c = rows[row + n];
-      if (c >= 0) continue;
-      const o = (LEAF_STRIDE / 4) * -c + HASH_BYTES / 4;
-      for (let i = 0; i < 16; i++) w32[w + i] = ld32[o + i];
-      w += 16;
-    }
+    const size = RECORD_HEADER + HASH_BYTES * (count - leaves) + 2 * HASH_BYTES * leaves;
+    const start = this.reserve(pass, size);
+    const out = pass.chunk;
     out[start] = INTERNAL_TAG;
     out[start + 1] = bitmap >>> 8;
     out[start + 2] = bitmap & 0xff;
-    out[start + size - 2] = leafMask >>> 8;
-    out[start + size - 1] = leafMask & 0xff;
-    const id = pool.allocInternal();
-    // The preimage (header and child hashes) is copied into a preallocated view of its size
-    // and hashed there: no view object per record. After allocInternal, which may grow
-    // (replace) pool.internalHash.
-    const pre = this.preimages[count];
-    const words = 8 * count;
+    out[start + 3] = leafMask >>> 8;
+    out[start + 4] = leafMask & 0xff;
+    // One pass over the children, each read once: every child's hash goes into the hash
+    // preimage (a preallocated view of its size, word-aligned from byte 4), an internal
+    // child's hash also into the record, and a leaf child's keyHash ‖ valueHash into the
+    // record's leaf section (its hash is derivable, so it is not stored). The record starts
+    // at ≡ 3 mod 4, so everything after its 5-byte header is word-aligned.
+    const w32 = pass.chunk32;
+    let w = (start + RECORD_HEADER) >>> 2;
+    let lw = w + 8 * (count - leaves);
     const pre32 = this.preimage32;
-    pre[0] = out[start];
-    pre[1] = out[start + 1];
-    pre[2] = out[start + 2];
-    const from = (start + 3) >>> 2;
-    for (let i = 0; i < words; i++) pre32[1 + i] = w32[from + i];
+    let p = 1;
+    const ih32 = pool.internalHash32;
+    const ld32 = pool.leafData32;
+    for (let n = 0; n < 16; n++) {
+      const c = rows[row + n];
+      if (c === EMPTY_REF) continue;
+      if (c < 0) {
+        const o = (LEAF_STRIDE / 4) * -c;
+        for (let i = 0; i < 8; i++) pre32[p + i] = ld32[o + i];
+        for (let i = 0; i < 16; i++) w32[lw + i] = ld32[o + 8 + i];
+        lw += 16;
+      } else {
+        const o = 8 * c;
+        for (let i = 0; i < 8; i++) {
+          const x = ih32[o + i];
+          pre32[p + i] = x;
+          w32[w + i] = x;
+        }
+        w += 8;
+      }
+      p += 8;
+    }
+    const pre = this.preimages[count];
+    pre[0] = INTERNAL_TAG;
+    pre[1] = bitmap >>> 8;
+    pre[2] = bitmap & 0xff;
+    // After the reads above: allocInternal may grow (replace) pool.internalHash.
+    const id = pool.allocInternal();
     sha256Into(pre, pool.internalHash, HASH_BYTES * id);
     const ch = pool.children;
     for (let n = 0; n < 16; n++) ch[16 * id + n] = rows[row + n];

@@ -230,7 +230,8 @@ export class AuthenticatedStore {
       for (const { key, value } of staged) {
         const kl = 1 + key.length;
         valueKeys[at] = BUCKET_VALUES[0];
-        valueKeys.set(key, at + 1);
+        // A loop, not set(): TypedArray.prototype.set is a runtime call per short key.
+        for (let k = 0; k < key.length; k++) valueKeys[at + 1 + k] = key[k];
         if (value === null) dels.push(valueKeys.subarray(at, at + kl));
         else {
           const j = 6 * entries++;
@@ -275,7 +276,7 @@ function compareHashes(h: Uint8Array, a: number, b: number): number {
 
 /**
  * The batch in keyHash order: op i's hashes are hashes[64 i, 64 i + 64) (keyHash, then
- * valueHash). Each op becomes one number, (first 4 bytes of its keyHash) · 2^20 + i (exact in
+ * valueHash; `hashes` starts word-aligned). Each op becomes one number, (first 4 bytes of its keyHash) · 2^20 + i (exact in
  * a float64, < 2^52), and a Float64Array sorts those natively, with no comparator call per
  * comparison. Equal 32-bit prefixes (about one pair per batch at 10^4 keys) are then put in
  * full byte order. Batches of 2^20 ops or more take a comparator sort of the indexes.
@@ -311,9 +312,12 @@ export function sortedBatch(hashes: Uint8Array, deletes: Uint8Array, n: number):
   }
   const sorted = new Uint8Array(64 * n);
   const sortedDeletes = new Uint8Array(n);
+  // Word copies (both buffers start word-aligned): no view object per op.
+  const from32 = new Int32Array(hashes.buffer, hashes.byteOffset, 16 * n);
+  const to32 = new Int32Array(sorted.buffer);
   for (let i = 0; i < n; i++) {
     const from = order[i];
-    sorted.set(hashes.subarray(64 * from, 64 * from + 64), 64 * i);
+    for (let k = 0; k < 16; k++) to32[16 * i + k] = from32[16 * from + k];
     sortedDeletes[i] = deletes[from];
   }
   return { count: n, hashes: sorted, deletes: sortedDeletes };
