@@ -53,6 +53,18 @@ describe("canonical CBOR", () => {
     expect(codeOf(() => decode(new Uint8Array()))).toBe(ErrorCode.MALFORMED);
   });
 
+  it("rejects NaN/Infinity, non-text keys and deep nesting as malformed, bad text as non-canonical", () => {
+    expect(codeOf(() => decode(fromHex("f97e00")))).toBe(ErrorCode.MALFORMED); // NaN
+    expect(codeOf(() => decode(fromHex("fb7ff0000000000000")))).toBe(ErrorCode.MALFORMED); // +Inf
+    expect(codeOf(() => decode(fromHex("a10101")))).toBe(ErrorCode.MALFORMED); // {1: 1}
+    expect(codeOf(() => decode(fromHex("4201")))).toBe(ErrorCode.MALFORMED); // length past the end
+    expect(codeOf(() => decode(new Uint8Array(300).fill(0x81)))).toBe(ErrorCode.MALFORMED);
+    expect(codeOf(() => decode(fromHex("fb3ff8000000000000")))).toBe(ErrorCode.NON_CANONICAL); // 1.5
+    expect(codeOf(() => decode(fromHex("62c328")))).toBe(ErrorCode.NON_CANONICAL); // invalid UTF-8
+    // {"__proto__": 1}
+    expect(codeOf(() => decode(fromHex("a1695f5f70726f746f5f5f01")))).toBe(ErrorCode.NON_CANONICAL);
+  });
+
   it("round-trips arbitrary canonical values; decode(encode(v)) re-encodes to the same bytes", () => {
     const value = fc.letrec((tie) => ({
       v: fc.oneof(

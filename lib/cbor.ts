@@ -1,19 +1,25 @@
 /**
- * Canonical CBOR (RFC 8949 section 4.2.1, "core deterministic encoding") on cborg.
+ * Canonical CBOR (RFC 8949 section 4.2.1, "core deterministic encoding"): hand-written
+ * encoder (lib/cborEncode.ts) and decoder (lib/cborDecode.ts); cborg remains the reference
+ * implementation they are tested against.
  *
  * Everything that is hashed or signed goes through `encode`: map keys sorted bytewise,
  * shortest integer and length forms, definite lengths only. Floats and `undefined` are
  * refused at encode time (money is bigint, amounts at the edge are decimal strings).
  * Integers that fit in 2^53 may be `number` or `bigint`; both encode to the same bytes.
  *
- * `decode` is strict: it rejects indefinite lengths, undefined, NaN/Infinity, duplicate map
- * keys, tags, trailing bytes and non-minimal integers, and then re-encodes the value and
- * requires the same bytes, which also rejects unsorted maps and floats. Decoded integers
- * below 2^53 come back as `number`, larger ones as `bigint`: callers convert against their
- * schema (see `asBigInt`, `asSafeInt`).
+ * `decode` is strict and checks canonical form in a single pass, without re-encoding: it
+ * rejects as MALFORMED indefinite lengths, undefined, NaN/Infinity, duplicate map keys, tags,
+ * trailing bytes, non-minimal integers and lengths, non-text map keys and nesting deeper
+ * than 256, and as NON_CANONICAL unsorted map keys, floats, invalid UTF-8 and the map key
+ * "__proto__". These are the verdicts of cborg's strict decode followed by a canonical
+ * re-encode and byte comparison, which it replaced (lib/cborDecode.test.ts compares the
+ * two), except that "__proto__" keys and deep nesting are now refused outright. Decoded
+ * integers below 2^53 come back as `number`, larger ones as `bigint`: callers convert
+ * against their schema (see `asBigInt`, `asSafeInt`).
  */
-import { decode as cborgDecode, encode as cborgEncode, rfc8949EncodeOptions } from "cborg";
-import { equalBytes } from "./bytes.js";
+import { encode as cborgEncode, rfc8949EncodeOptions } from "cborg";
+import { decodeCanonical } from "./cborDecode.js";
 import { encodeCanonical } from "./cborEncode.js";
 import { ErrorCode, PerpetuaError } from "./errors.js";
 
@@ -35,16 +41,6 @@ const encodeOptions = {
   },
 };
 
-const decodeOptions = {
-  strict: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowInfinity: false,
-  allowNaN: false,
-  allowBigInt: true,
-  rejectDuplicateMapKeys: true,
-};
-
 /** Encodes a value as canonical CBOR. Throws on floats, undefined and unsupported types. */
 export function encode(value: unknown): Uint8Array {
   return encodeCanonical(value);
@@ -61,27 +57,16 @@ export function encodeWithCborg(value: unknown): Uint8Array {
  * that has another canonical form.
  */
 export function decode(bytes: Uint8Array): unknown {
-  let value: unknown;
-  try {
-    value = cborgDecode(bytes, decodeOptions);
-  } catch (e) {
-    throw new PerpetuaError(ErrorCode.MALFORMED, `malformed CBOR: ${(e as Error).message}`);
-  }
-  let again: Uint8Array;
-  try {
-    again = encode(value);
-  } catch {
-    throw new PerpetuaError(ErrorCode.NON_CANONICAL, "non-canonical CBOR: contains a float");
-  }
-  if (!equalBytes(again, bytes)) {
-    throw new PerpetuaError(ErrorCode.NON_CANONICAL, "non-canonical CBOR encoding");
-  }
-  return value;
+  return decodeCanonical(bytes, false);
 }
 
-/** Decodes CBOR the node wrote itself (storage), skipping the canonical re-encode check. */
+/**
+ * Decodes CBOR the node wrote itself (storage): the same parse and values, but CBOR that is
+ * well-formed and only non-canonical (unsorted keys, floats, invalid UTF-8) is returned as
+ * cborg's strict decode returned it instead of refused. Throws PerpetuaError MALFORMED.
+ */
 export function decodeTrusted(bytes: Uint8Array): unknown {
-  return cborgDecode(bytes, decodeOptions);
+  return decodeCanonical(bytes, true);
 }
 
 /** Converts a decoded integer field to bigint; throws on anything that is not an integer. */

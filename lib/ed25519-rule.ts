@@ -27,24 +27,57 @@ function leToBigInt(bytes: Uint8Array, start: number, end: number): bigint {
   return x;
 }
 
+/** A number below 2^256 as 32 little-endian bytes. */
+function toLe32(x: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = Number((x >> BigInt(8 * i)) & 0xffn);
+  return out;
+}
+
+const P_LE = toLe32(P);
+const L_LE = toLe32(L);
+
+/**
+ * bytes[offset, offset + 32) as a little-endian number, its top bit cleared when `maskTop`
+ * (a point encoding's y), compared with `bound` (32 little-endian bytes): true if it is
+ * smaller. Byte comparisons from the most significant end: no bigint per signature.
+ */
+function lessThanLe(
+  bytes: Uint8Array,
+  offset: number,
+  bound: Uint8Array,
+  maskTop: boolean,
+): boolean {
+  for (let i = 31; i >= 0; i--) {
+    const b = i === 31 && maskTop ? bytes[offset + 31] & 0x7f : bytes[offset + i];
+    if (b !== bound[i]) return b < bound[i];
+  }
+  return false;
+}
+
 /** y coordinates (sign bit cleared) of the eight points of small order on edwards25519. */
-const SMALL_ORDER_Y: ReadonlySet<bigint> = (() => {
+const SMALL_ORDER_Y: readonly Uint8Array[] = [
   // Encodings of the order-1, -2, -4 and -8 points (the torsion subgroup E[8]); each y
   // value stands for both x signs. Verified against noble's isSmallOrder in the tests.
-  const encodings = [
-    "0100000000000000000000000000000000000000000000000000000000000000", // identity, y = 1
-    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 2, y = p - 1
-    "0000000000000000000000000000000000000000000000000000000000000000", // order 4, y = 0
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
-  ];
-  const ys = new Set<bigint>();
-  for (const hex of encodings) {
-    const b = Uint8Array.from(hex.match(/../g)!.map((h) => Number.parseInt(h, 16)));
-    ys.add(leToBigInt(b, 0, 32) & ((1n << 255n) - 1n));
+  "0100000000000000000000000000000000000000000000000000000000000000", // identity, y = 1
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 2, y = p - 1
+  "0000000000000000000000000000000000000000000000000000000000000000", // order 4, y = 0
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+].map((hex) => {
+  const b = Uint8Array.from(hex.match(/../g)!.map((h) => Number.parseInt(h, 16)));
+  b[31] &= 0x7f;
+  return b;
+});
+
+function isSmallOrderY(enc: Uint8Array, offset: number): boolean {
+  for (const y of SMALL_ORDER_Y) {
+    let same = (enc[offset + 31] & 0x7f) === y[31];
+    for (let i = 0; same && i < 31; i++) same = enc[offset + i] === y[i];
+    if (same) return true;
   }
-  return ys;
-})();
+  return false;
+}
 
 export type EncodingVerdict =
   | "ok"
@@ -61,16 +94,15 @@ export function checkPointEncoding(
   enc: Uint8Array,
   offset: number,
 ): "ok" | "not_canonical" | "small_order" {
-  const y = leToBigInt(enc, offset, offset + 32) & ((1n << 255n) - 1n);
-  if (y >= P) return "not_canonical";
-  if (SMALL_ORDER_Y.has(y)) return "small_order";
+  if (!lessThanLe(enc, offset, P_LE, true)) return "not_canonical";
+  if (isSmallOrderY(enc, offset)) return "small_order";
   return "ok";
 }
 
 /** The signature half of the rule: length, S < L, canonical R not of small order. */
 export function checkSignatureEncoding(signature: Uint8Array): EncodingVerdict {
   if (signature.length !== 64) return "bad_length";
-  if (leToBigInt(signature, 32, 64) >= L) return "s_not_canonical";
+  if (!lessThanLe(signature, 32, L_LE, false)) return "s_not_canonical";
   const r = checkPointEncoding(signature, 0);
   if (r === "not_canonical") return "r_not_canonical";
   if (r === "small_order") return "r_small_order";

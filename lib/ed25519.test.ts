@@ -2,7 +2,7 @@ import { Point } from "@noble/ed25519";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "./bytes.js";
-import { keyPairFromSeed, sign, verify, verifyAsync } from "./ed25519.js";
+import { keyPairFromSeed, setVerifyThreads, sign, verify, verifyAsync } from "./ed25519.js";
 import { publicKeyFromSeedNoble, signNoble, verifyNoble } from "./ed25519-noble.js";
 import { checkPublicKey, checkSignatureEncoding, L } from "./ed25519-rule.js";
 
@@ -215,7 +215,49 @@ describe("ed25519: one rule on both paths", () => {
 });
 
 describe("verifyAsync's queue", () => {
-  it("runs every job in order of submission, skips those stale at their turn, and gives the same verdicts", async () => {
+  for (const threads of [2, 0]) {
+    it(`${threads === 0 ? "inline" : "thread pool"}: runs every job in order of submission, skips those stale at their turn, and gives the same verdicts`, async () => {
+      setVerifyThreads(threads);
+      try {
+        await queueCase();
+      } finally {
+        setVerifyThreads(2);
+      }
+    });
+  }
+
+  it("inline: other work gets event-loop turns between slices of a long queue", async () => {
+    setVerifyThreads(0);
+    try {
+      const seed = new Uint8Array(32).fill(3);
+      const { publicKey } = keyPairFromSeed(seed);
+      const m = new Uint8Array([1]);
+      const sig = sign(seed, m);
+      let done = 0;
+      const all = Array.from({ length: 64 }, () =>
+        verifyAsync(publicKey, m, sig).then((ok) => {
+          expect(ok).toBe(true);
+          done++;
+        }),
+      );
+      // Queued after 64 verifications: runs before the last of them, not after.
+      const seenAt = await new Promise<number>((resolve) => setImmediate(() => resolve(done)));
+      await Promise.all(all);
+      expect(seenAt).toBeLessThan(64);
+      expect(done).toBe(64);
+    } finally {
+      setVerifyThreads(2);
+    }
+  });
+
+  it("refuses a negative or fractional thread count", () => {
+    expect(() => setVerifyThreads(-1)).toThrow(RangeError);
+    expect(() => setVerifyThreads(1.5)).toThrow(RangeError);
+  });
+});
+
+async function queueCase(): Promise<void> {
+  {
     const seed = new Uint8Array(32).fill(7);
     const { publicKey } = keyPairFromSeed(seed);
     const msgs = Array.from({ length: 40 }, (_, i) => new Uint8Array([i, 1, 2, 3]));
@@ -235,5 +277,5 @@ describe("verifyAsync's queue", () => {
     for (let i = 0; i < msgs.length; i++) {
       expect(verdicts[i], `job ${i}`).toBe(!stale.has(i) && i !== 5);
     }
-  });
-});
+  }
+}

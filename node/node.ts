@@ -11,6 +11,7 @@
  * replays stored blocks the app has not applied, and refuses to run on a diverged app hash.
  * The genesis document's hash is recorded at first start and checked at every start.
  */
+
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import pino, { type Logger } from "pino";
@@ -26,6 +27,7 @@ import { FileWal } from "../consensus/wal/fileWal.js";
 import { type ParsedGenesis, parseGenesis } from "../genesis/genesis.js";
 import type { FinalizeBlockResponse } from "../lib/abci.js";
 import { equalBytes, toHex } from "../lib/bytes.js";
+import { setVerifyThreads } from "../lib/ed25519.js";
 import { newBlockEvent, txEvent } from "../rpc/cometbft/events.js";
 import { registerCometRoutes } from "../rpc/cometbft/index.js";
 import { registerExchangeRoutes } from "../rpc/exchange/routes.js";
@@ -154,6 +156,7 @@ export class PerpetuaNode {
     const paths = homePaths(home);
     this.config = await loadConfig(home);
     if (!this.opts.logger) this.log.level = this.config.log.level;
+    setVerifyThreads(this.config.mempool.verifyThreads);
     this.genesis = parseGenesis(await readGenesisJson(home));
     const g = this.genesis.initChain;
     this.metrics = this.makeMetrics();

@@ -43,7 +43,7 @@ import { encodeExtension, oraclePricesFromFeed, tryDecodeExtension } from "./ora
 import { DeferredKv } from "./store/deferred.js";
 import type { KvStore } from "./store/kv.js";
 import { AuthenticatedStore } from "./store/store.js";
-import { decodeTx, type Tx, txHash, txSignBytes } from "./types/tx.js";
+import { decodeTx, type Tx, txHash, txSignBytesOf } from "./types/tx.js";
 
 /** Raw (unauthenticated) records live under this prefix of the backend, beside the store's. */
 const RAW_BUCKET = 0x10;
@@ -135,7 +135,7 @@ export class PerpetuaApp implements Application {
     const hit = this.txCache.get(key);
     if (hit) return hit;
     const tx = decodeTx(bytes);
-    if (!verify(tx.body.signer, txSignBytes(tx.body), tx.signature)) {
+    if (!verify(tx.body.signer, txSignBytesOf(bytes, tx), tx.signature)) {
       throw new PerpetuaError(ErrorCode.BAD_SIGNATURE, "signature does not verify");
     }
     const entry = { tx, sender: addressOf(tx.body.signer) };
@@ -162,7 +162,7 @@ export class PerpetuaApp implements Application {
       }
       pending.push(
         // Stale if a proposal needed this tx first and verified it meanwhile (cached).
-        verifyAsync(tx.body.signer, txSignBytes(tx.body), tx.signature, () =>
+        verifyAsync(tx.body.signer, txSignBytesOf(bytes, tx), tx.signature, () =>
           this.txCache.has(key),
         ).then((ok) => {
           if (ok && !this.txCache.has(key))

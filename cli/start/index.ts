@@ -3,7 +3,9 @@
  *
  * PERPETUA_CPU_PROFILE=FILE (a diagnostic for operators and benchmarks): the node records
  * a V8 CPU profile from start to stop and writes it to FILE, where %p stands for the
- * process id (several nodes on one machine); open it in Chrome DevTools.
+ * process id (several nodes on one machine); open it in Chrome DevTools. SIGUSR2 discards
+ * what was recorded so far and starts again: a benchmark's measured phase alone, without
+ * the start-up and warm-up before it.
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -18,6 +20,12 @@ async function startProfiler(): Promise<(() => Promise<void>) | undefined> {
   await session.post("Profiler.enable");
   await session.post("Profiler.setSamplingInterval", { interval: 500 });
   await session.post("Profiler.start");
+  process.on("SIGUSR2", () => {
+    void session
+      .post("Profiler.stop")
+      .then(() => session.post("Profiler.start"))
+      .catch(() => undefined);
+  });
   return async () => {
     const { profile } = await session.post("Profiler.stop");
     writeFileSync(file.replaceAll("%p", String(process.pid)), JSON.stringify(profile));

@@ -126,6 +126,7 @@ describe("config schema", () => {
     ],
     [{ consensus: { timeouts: { vote: {} } } }, "consensus.timeouts.vote", /unknown key/],
     [{ mempool: { maxTxs: 0 } }, "mempool.maxTxs", /must be >= 1/],
+    [{ mempool: { verifyThreads: 17 } }, "mempool.verifyThreads", /must be in 0\.\.16/],
     [
       { mempool: { maxBytes: 2048, maxTxBytes: 4096 } },
       "mempool.maxTxBytes",

@@ -108,6 +108,12 @@ export interface NodeConfig {
     maxBytes: number;
     maxTxsPerAccount: number;
     maxTxBytes: number;
+    /**
+     * Signature checks of arriving transactions: N ≥ 1 jobs in flight on libuv's thread
+     * pool (a machine of its own), or 0 on the event loop, a few per turn (several nodes
+     * sharing a machine: `perpetua testnet` and the devnet write 0). See lib/ed25519.ts.
+     */
+    verifyThreads: number;
   };
   oracle: { sources: OracleSourceConfig[] };
   log: { level: LogLevel };
@@ -138,6 +144,7 @@ export function defaultConfig(): NodeConfig {
       maxBytes: 64 * 1024 * 1024,
       maxTxsPerAccount: 256,
       maxTxBytes: 64 * 1024,
+      verifyThreads: 2,
     },
     oracle: { sources: [] },
     log: { level: "info" },
@@ -635,6 +642,7 @@ export function parseConfig(raw: unknown, file?: string): NodeConfig {
       field(mem, "maxBytes", cfg.mempool, (x, p) => c.int(x, p, 1024), "mempool");
       field(mem, "maxTxsPerAccount", cfg.mempool, (x, p) => c.int(x, p, 1), "mempool");
       field(mem, "maxTxBytes", cfg.mempool, (x, p) => c.int(x, p, 64, 16 * 1024 * 1024), "mempool");
+      field(mem, "verifyThreads", cfg.mempool, (x, p) => c.int(x, p, 0, 16), "mempool");
       if (cfg.mempool.maxTxBytes > cfg.mempool.maxBytes) {
         c.fail("mempool.maxTxBytes", `must not exceed mempool.maxBytes (${cfg.mempool.maxBytes})`);
       }

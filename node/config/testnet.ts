@@ -41,14 +41,20 @@ export function peerAddress(host: string, port: number, peerId: string): string 
 }
 
 /**
- * The config.json overrides of node `index` in an N-node loopback testnet: its ports and
- * every other node as a persistent peer.
+ * The config.json overrides of node `index` in an N-node loopback testnet: its ports,
+ * every other node as a persistent peer, and signatures verified on the event loop (the N
+ * nodes share this machine's cores: a thread hand-off per signature is overhead there).
  */
 export function testnetNodeConfig(
   index: number,
   peerIds: readonly string[],
   basePort = DEFAULT_BASE_PORT,
-): { moniker: string; rpc: { listen: string }; p2p: { listen: string; peers: string[] } } {
+): {
+  moniker: string;
+  rpc: { listen: string };
+  p2p: { listen: string; peers: string[] };
+  mempool: { verifyThreads: number };
+} {
   const own = testnetPorts(index, basePort);
   const peers = peerIds.flatMap((id, j) =>
     j === index ? [] : [peerAddress("127.0.0.1", testnetPorts(j, basePort).p2pPort, id)],
@@ -57,5 +63,6 @@ export function testnetNodeConfig(
     moniker: `node${index}`,
     rpc: { listen: own.rpcListen },
     p2p: { listen: own.p2pListen, peers },
+    mempool: { verifyThreads: 0 },
   };
 }

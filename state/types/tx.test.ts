@@ -15,6 +15,7 @@ import {
   type TxBody,
   txHashHex,
   txSignBytes,
+  txSignBytesOf,
 } from "./tx.js";
 
 interface DocVector {
@@ -70,6 +71,32 @@ function codeOf(f: () => unknown): number | undefined {
     throw e;
   }
 }
+
+describe("txSignBytesOf", () => {
+  it("cuts the sign bytes from the tx bytes exactly as encoding the body gives them", () => {
+    for (const v of docVectors()) {
+      const tx = decodeTx(fromHex(v.tx));
+      expect(toHex(txSignBytesOf(fromHex(v.tx), tx))).toBe(v.signBytes);
+    }
+    for (let n = 1; n <= 40; n += 13) {
+      const msgs = Array.from({ length: n }, (_, i) => ({
+        kind: "transfer" as const,
+        to: `0x${"ab".repeat(20)}`,
+        amount: `${i + 1}.5`,
+      }));
+      const { tx, bytes } = aliceTx({ nonce: 2 ** 40 + n, msgs });
+      expect(txSignBytesOf(bytes, tx)).toEqual(txSignBytes(tx.body));
+    }
+  });
+
+  it("falls back to encoding the body for bytes not framed as a canonical tx", () => {
+    const { tx, bytes } = aliceTx();
+    const odd = bytes.slice();
+    odd[0] = 0xa3;
+    expect(txSignBytesOf(odd, tx)).toEqual(txSignBytes(tx.body));
+    expect(txSignBytesOf(bytes.subarray(0, 70), tx)).toEqual(txSignBytes(tx.body));
+  });
+});
 
 describe("docs/transactions.md vectors", () => {
   const vectors = docVectors();

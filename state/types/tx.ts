@@ -149,6 +149,44 @@ export function txSignBytes(body: TxBody): Uint8Array {
   return concatBytes(TX_SIGN_DOMAIN, encode(body));
 }
 
+/** The head of a canonical tx, a2 64 "body" (a 2-entry map, then its first key). */
+const TX_HEAD = Uint8Array.of(0xa2, 0x64, 0x62, 0x6f, 0x64, 0x79);
+/** The tail before the signature bytes: 69 "signature" 58 40 (a 64-byte string). */
+const TX_SIG_KEY = Uint8Array.of(
+  0x69,
+  0x73,
+  0x69,
+  0x67,
+  0x6e,
+  0x61,
+  0x74,
+  0x75,
+  0x72,
+  0x65,
+  0x58,
+  0x40,
+);
+const TX_TAIL = TX_SIG_KEY.length + 64;
+
+/**
+ * txSignBytes(tx.body) for a transaction decoded from `bytes`, without encoding the body
+ * again: canonical CBOR of {body, signature} puts "body" first (bytewise key order), so the
+ * body's canonical encoding is the run between the 6-byte head and the 76-byte tail. Only
+ * meaningful for bytes that decoded as a Tx (decode checked they are canonical); other
+ * bytes fall back to encoding the body.
+ */
+export function txSignBytesOf(bytes: Uint8Array, tx: Tx): Uint8Array {
+  const end = bytes.length - TX_TAIL;
+  let framed = end > TX_HEAD.length;
+  for (let i = 0; framed && i < TX_HEAD.length; i++) framed = bytes[i] === TX_HEAD[i];
+  for (let i = 0; framed && i < TX_SIG_KEY.length; i++) framed = bytes[end + i] === TX_SIG_KEY[i];
+  if (!framed) return txSignBytes(tx.body);
+  const out = new Uint8Array(TX_SIGN_DOMAIN.length + end - TX_HEAD.length);
+  out.set(TX_SIGN_DOMAIN, 0);
+  out.set(bytes.subarray(TX_HEAD.length, end), TX_SIGN_DOMAIN.length);
+  return out;
+}
+
 export function encodeTx(tx: Tx): Uint8Array {
   return encode(tx);
 }
