@@ -4,14 +4,19 @@
  * broadcast_tx_sync, round-robin over the nodes) at increasing rates, and commits are
  * followed on node 0's `blocks` topic. Every account sends one transaction first (a
  * warm-up, not measured). Prints one JSON line last:
- *   {"validators":4,"tx_s":…,"p50_ms":…,"p99_ms":…,"block_interval_ms":…,"rounds_per_height":…}
- * tx_s is the committed rate of the best phase (saturation); latencies are submit→commit
- * over all committed transactions of that phase.
+ *   {"validators":4,"tx_s":…,"p50_ms":…,"p99_ms":…,"saturation_tx_s":…,"block_interval_ms":…,"rounds_per_height":…}
+ * tx_s is the committed rate of the best phase whose latencies stayed within the target's
+ * bounds (p50 ≤ 500 ms, p99 ≤ 1,500 ms; the best phase overall if none did), with that
+ * phase's latencies (submit→commit over all its committed transactions); saturation_tx_s is
+ * the best committed rate of any phase, whatever its latency.
  *
- * Run: npm run bench:chain   (CHAIN_BENCH_RATES=500,1000 CHAIN_BENCH_PHASE_S=10 to adjust)
+ * Run: npm run bench:chain   (CHAIN_BENCH_RATES=500,1000 CHAIN_BENCH_PHASE_S=10 to adjust;
+ * CHAIN_BENCH_BOT=1 runs the devnet's market-making bot on node 0 the whole time, on two
+ * accounts of its own: the chain targets "with the bot running" of issue 6)
  */
 import { performance } from "node:perf_hooks";
 import { CommitFollower } from "../cli/bench/follow.js";
+import { MarketMaker } from "../cli/devnet/bot.js";
 import { fromHex, toBase64, toHex } from "../lib/bytes.js";
 import { keyPairFromSeed, sign } from "../lib/ed25519.js";
 import { sha256 } from "../lib/hash.js";
@@ -22,15 +27,30 @@ import { startTestnet } from "../test/helpers/testnet.js";
 const RATES = (process.env.CHAIN_BENCH_RATES ?? "500,1000,1500,2000,3000").split(",").map(Number);
 const PHASE_S = Number(process.env.CHAIN_BENCH_PHASE_S ?? 8);
 const ACCOUNTS = 2000;
+const P50_BOUND_MS = 500;
+const P99_BOUND_MS = 1500;
 const BATCH = 50;
 
-const net = await startTestnet(4, { accounts: ACCOUNTS });
+const WITH_BOT = process.env.CHAIN_BENCH_BOT === "1";
+// Two more accounts than the bench signs with: the bot's maker and taker.
+const net = await startTestnet(4, { accounts: ACCOUNTS + 2 });
+let bot: MarketMaker | undefined;
 const stop = async () => {
+  bot?.stop();
   await net.stopAll();
 };
 process.on("SIGINT", () => void stop().then(() => process.exit(1)));
 try {
   for (let i = 0; i < 4; i++) await net.waitHeight(i, 2, 60_000);
+  if (WITH_BOT) {
+    bot = new MarketMaker({
+      rpc: net.layout.nodes[0].rpc,
+      chainId: net.layout.chainId,
+      makerSeed: net.layout.accounts[ACCOUNTS].seed,
+      takerSeed: net.layout.accounts[ACCOUNTS + 1].seed,
+    });
+    bot.start();
+  }
   const keys = net.layout.accounts.map((a) => {
     const seed = fromHex(a.seed);
     return { seed, kp: keyPairFromSeed(seed), address: a.address };
@@ -189,10 +209,19 @@ try {
       `node${i}: gossip txs received ${pick("perpetua_gossip_txs_received")}, published ${pick("perpetua_gossip_txs_published")}, compact blocks rebuilt ${pick("perpetua_compact_blocks_rebuilt")}, txs fetched for them ${pick("perpetua_compact_block_txs_fetched")}\n`,
     );
   }
-  const best = phases.reduce(
-    (a, b) => (b.tx_s > a.tx_s && b.committed >= 0.95 * b.sent ? b : a),
-    phases[0],
-  );
+  // The headline is throughput within the latency bounds of the target (issue 5: p50 ≤ 0.5 s,
+  // p99 ≤ 1.5 s): the best phase that kept them, as a latency-bounded throughput should be
+  // read; past it the chain still commits more, with queues growing (saturation_tx_s).
+  const kept = (ph: (typeof phases)[number]) => ph.committed >= 0.95 * ph.sent;
+  const bounded = (ph: (typeof phases)[number]) =>
+    kept(ph) && ph.p50 <= P50_BOUND_MS && ph.p99 <= P99_BOUND_MS;
+  const pick = (ok: (ph: (typeof phases)[number]) => boolean) =>
+    phases.reduce<(typeof phases)[number] | undefined>(
+      (a, b) => (ok(b) && (a === undefined || b.tx_s > a.tx_s) ? b : a),
+      undefined,
+    );
+  const saturation = pick(kept) ?? phases[0];
+  const best = pick(bounded) ?? saturation;
   // Block times and rounds over the whole run, read once at the end.
   const blockTimes: number[] = [];
   const rounds: number[] = [];
@@ -206,12 +235,17 @@ try {
   const meanInterval = intervals.reduce((a, b) => a + b, 0) / Math.max(1, intervals.length);
   const meanRounds = rounds.reduce((a, b) => a + b + 1, 0) / Math.max(1, rounds.length);
   process.stderr.write(`${JSON.stringify(phases)}\n`);
+  if (bot !== undefined) {
+    process.stderr.write(`the bot sent ${bot.sent} transactions (${bot.errors} errors)\n`);
+  }
   console.log(
     JSON.stringify({
       validators: 4,
+      bot: bot !== undefined,
       tx_s: best.tx_s,
       p50_ms: best.p50,
       p99_ms: best.p99,
+      saturation_tx_s: saturation.tx_s,
       block_interval_ms: Math.round(meanInterval),
       rounds_per_height: Number(meanRounds.toFixed(2)),
     }),
