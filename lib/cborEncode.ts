@@ -234,17 +234,24 @@ function write(w: Writer, v: unknown, depth: number): void {
 
 const shared = new Writer();
 
+/**
+ * The shared writers keep a buffer up to this size between calls. A block's results run to
+ * megabytes at devnet load: dropping the buffer after each one meant growing it again by
+ * doubling (~20 copies and fresh zeroed pages) for the next.
+ */
+const KEEP_BUFFER_BYTES = 1 << 24;
+
 export function encodeCanonical(value: unknown): Uint8Array {
   shared.pos = 0;
   try {
     write(shared, value, 0);
   } catch (e) {
     shared.pos = 0;
-    if (shared.buf.length > 1 << 20) shared.buf = new Uint8Array(256);
+    if (shared.buf.length > KEEP_BUFFER_BYTES) shared.buf = new Uint8Array(256);
     throw e;
   }
   const out = shared.buf.slice(0, shared.pos);
-  if (shared.buf.length > 1 << 20) shared.buf = new Uint8Array(256);
+  if (shared.buf.length > KEEP_BUFFER_BYTES) shared.buf = new Uint8Array(256);
   return out;
 }
 
@@ -318,10 +325,18 @@ export class RecordWriter {
     return this;
   }
 
+  /** A byte string. */
+  bytes(b: Uint8Array): this {
+    if (!(b instanceof Uint8Array)) fail("expected a byte string");
+    this.w.head(2, b.length);
+    this.w.bytes(b);
+    return this;
+  }
+
   end(): Uint8Array {
     const out = this.w.buf.slice(0, this.w.pos);
     this.w.pos = 0;
-    if (this.w.buf.length > 1 << 20) this.w.buf = new Uint8Array(256);
+    if (this.w.buf.length > KEEP_BUFFER_BYTES) this.w.buf = new Uint8Array(256);
     return out;
   }
 }
