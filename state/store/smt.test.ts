@@ -4,7 +4,7 @@ import { compareBytes, toHex } from "../../lib/bytes.js";
 import { MemoryKvStore } from "./memoryKv.js";
 import { keyHashOf, valueHashOf } from "./proof.js";
 import { referenceRoot } from "./reference.js";
-import { SparseMerkleTree, type TreeOp } from "./smt.js";
+import { batchOf, SparseMerkleTree, type TreeBatch, type TreeOp } from "./smt.js";
 
 const PREFIX = new Uint8Array([0x02]);
 const keyOf = (i: number) => new Uint8Array([i]);
@@ -84,5 +84,28 @@ describe("SparseMerkleTree", () => {
       .sort((a, b) => compareBytes(a.keyHash, b.keyHash));
     tree.discard(await tree.prepare(ops));
     expect({ root: toHex(tree.rootHash()), counts: tree.nodeCounts() }).toEqual(before);
+  });
+
+  it("a batch whose hashes are not word-aligned gives the same root as an aligned one", async () => {
+    const ops: TreeOp[] = Array.from({ length: 200 }, (_, i) => ({
+      keyHash: keyHashOf(new Uint8Array([i, 7])),
+      valueHash: valueHashOf(new Uint8Array([i])),
+    })).sort((a, b) => compareBytes(a.keyHash, b.keyHash));
+    const aligned = batchOf(ops);
+    const shifted = new Uint8Array(aligned.hashes.length + 1);
+    shifted.set(aligned.hashes, 1);
+    const unaligned: TreeBatch = { ...aligned, hashes: shifted.subarray(1) };
+    const a = SparseMerkleTree.empty(new MemoryKvStore(), PREFIX);
+    const b = SparseMerkleTree.empty(new MemoryKvStore(), PREFIX);
+    const ua = await a.prepare(aligned);
+    const ub = await b.prepare(unaligned);
+    expect(toHex(ub.rootHash)).toBe(toHex(ua.rootHash));
+    expect(toHex(ua.rootHash)).toBe(
+      toHex(
+        referenceRoot(
+          Array.from({ length: 200 }, (_, i) => [new Uint8Array([i, 7]), new Uint8Array([i])]),
+        ),
+      ),
+    );
   });
 });

@@ -150,6 +150,10 @@ export class SparseMerkleTree {
   /** Child refs of the node being rebuilt at each depth (recursion uses one row per depth). */
   private readonly rows = new Int32Array(16 * 66);
   private readonly leafScratch = new Uint8Array(LEAF_BYTES);
+  /** A leaf's hash preimage, word-aligned: tag at byte 3, keyHash ‖ valueHash from byte 4. */
+  private readonly leafPreBuffer = new Uint8Array(4 + 2 * HASH_BYTES);
+  private readonly leafPre32 = new Int32Array(this.leafPreBuffer.buffer);
+  private readonly leafPre = this.leafPreBuffer.subarray(3);
   /**
    * preimages[c]: a view of the scratch buffer holding the header (at byte 1) and c child
    * hashes (from byte 4, word-aligned) of an internal node with c children.
@@ -209,8 +213,13 @@ export class SparseMerkleTree {
     return this.prepareBatch("count" in ops ? ops : batchOf(ops));
   }
 
+  /** A word view of the batch being applied (when its hashes start word-aligned). */
+  private batch32: Int32Array | undefined;
+
   private async prepareBatch(ops: TreeBatch): Promise<PreparedUpdate> {
     const h = ops.hashes;
+    this.batch32 =
+      (h.byteOffset & 3) === 0 ? new Int32Array(h.buffer, h.byteOffset, h.length >>> 2) : undefined;
     for (let i = 1; i < ops.count; i++) {
       if (compareRange(h, OP * (i - 1), h, OP * i) >= 0) {
         throw new InvariantError("state_tree_batch", "ops must be sorted by keyHash, unique");
@@ -552,15 +561,30 @@ export class SparseMerkleTree {
   private newLeaf(hashes: Uint8Array, at: number, pass: Pass): Ref {
     const pool = this.pool;
     const id = pool.allocLeaf();
-    const s = this.leafScratch;
-    s[0] = LEAF_TAG;
     const o = leafDataOffset(id);
     const data = pool.leafData;
-    for (let i = 0; i < 2 * HASH_BYTES; i++) {
-      s[1 + i] = hashes[at + i];
-      data[o + i] = hashes[at + i];
+    const from = this.batch32;
+    if (from !== undefined && (at & 3) === 0) {
+      // Word copies into the leaf and into the preimage view (tag at byte 3, data from 4).
+      const d32 = pool.leafData32;
+      const s32 = this.leafPre32;
+      const f = at >>> 2;
+      for (let i = 0; i < 16; i++) {
+        const x = from[f + i];
+        d32[(o >>> 2) + i] = x;
+        s32[1 + i] = x;
+      }
+      this.leafPreBuffer[3] = LEAF_TAG;
+      sha256Into(this.leafPre, pool.leafHash, leafHashOffset(id));
+    } else {
+      const s = this.leafScratch;
+      s[0] = LEAF_TAG;
+      for (let i = 0; i < 2 * HASH_BYTES; i++) {
+        s[1 + i] = hashes[at + i];
+        data[o + i] = hashes[at + i];
+      }
+      sha256Into(s, pool.leafHash, leafHashOffset(id));
     }
-    sha256Into(s, pool.leafHash, leafHashOffset(id));
     pass.created.push(-id);
     return -id;
   }

@@ -295,20 +295,26 @@ export function sortedBatch(hashes: Uint8Array, deletes: Uint8Array, n: number):
       order[i] = prefix * span + i;
     }
     order.sort();
-    // Runs of equal 32-bit prefixes (prefix · 2^20 = key − index): order them by the whole hash.
+    // Split each sort key back into prefix and index (a division and a multiply: exact, as
+    // both parts are integers below 2^32 and 2^20; cheaper than a floating-point modulo).
+    const prefixes = new Float64Array(n);
+    const index = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = Math.floor(order[i] / span);
+      prefixes[i] = p;
+      index[i] = order[i] - p * span;
+    }
+    // Runs of equal 32-bit prefixes: order them by the whole hash.
     for (let i = 0; i < n - 1; ) {
       let j = i + 1;
-      const p = order[i] - (order[i] % span);
-      while (j < n && order[j] - (order[j] % span) === p) j++;
+      while (j < n && prefixes[j] === prefixes[i]) j++;
       if (j - i > 1) {
-        const run = Array.from(order.subarray(i, j), (v) => v % span).sort((a, b) =>
-          compareHashes(hashes, a, b),
-        );
-        for (let k = i; k < j; k++) order[k] = p + run[k - i];
+        const run = Array.from(index.subarray(i, j)).sort((a, b) => compareHashes(hashes, a, b));
+        for (let k = i; k < j; k++) index[k] = run[k - i];
       }
       i = j;
     }
-    for (let i = 0; i < n; i++) order[i] %= span;
+    for (let i = 0; i < n; i++) order[i] = index[i];
   }
   const sorted = new Uint8Array(64 * n);
   const sortedDeletes = new Uint8Array(n);
