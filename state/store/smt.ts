@@ -213,6 +213,13 @@ export class SparseMerkleTree {
     return this.prepareBatch("count" in ops ? ops : batchOf(ops));
   }
 
+  /**
+   * The leaves of the subtree being rebuilt by updLeaf or a new subtree, as a stack of refs
+   * (one buffer for every commit, not an array per leaf visited); build reads a range of it.
+   */
+  private entries = new Int32Array(1024);
+  private entriesTop = 0;
+
   /** A word view of the batch being applied (when its hashes start word-aligned). */
   private batch32: Int32Array | undefined;
 
@@ -252,9 +259,10 @@ export class SparseMerkleTree {
         packed: this.spareIndex.pop() ?? new Int32Array(6 * 4096),
         records: 0,
       };
+      this.entriesTop = 0;
       const root = ops.count === 0 ? base : this.upd(base, 0, ops, 0, ops.count, pass);
       if (pass.missing.length > 0) {
-        for (const ref of pass.created) this.pool.free(ref);
+        this.freeAll(pass.created);
         this.recycle(pass.buffers, pass.packed);
         await this.loadAll(pass.missing);
         continue;
@@ -282,7 +290,7 @@ export class SparseMerkleTree {
       throw new InvariantError("state_tree_batch", "adopting an update prepared on another root");
     }
     this.root = update.root;
-    for (const ref of update.replaced) this.pool.free(ref);
+    this.freeAll(update.replaced);
     this.recycle(update.buffers, update.packed.index);
   }
 
@@ -307,9 +315,17 @@ export class SparseMerkleTree {
     return b;
   }
 
+  /**
+   * Frees nodes: an indexed loop, as adopt runs once per commit and is never optimised, and
+   * a for-of there allocates an iterator result for each of ~30,000 refs.
+   */
+  private freeAll(refs: readonly Ref[]): void {
+    for (let i = 0; i < refs.length; i++) this.pool.free(refs[i]);
+  }
+
   /** Forgets a prepared version whose writes failed. */
   discard(update: PreparedUpdate): void {
-    for (const ref of update.created) this.pool.free(ref);
+    this.freeAll(update.created);
     this.recycle(update.buffers, update.packed.index);
   }
 
@@ -678,11 +694,13 @@ export class SparseMerkleTree {
     const pool = this.pool;
     const h = ops.hashes;
     if (ref === EMPTY_REF) {
-      const entries: Ref[] = [];
+      const base = this.entriesTop;
       for (let i = lo; i < hi; i++) {
-        if (ops.deletes[i] === 0) entries.push(this.newLeaf(h, OP * i, pass));
+        if (ops.deletes[i] === 0) this.pushEntry(this.newLeaf(h, OP * i, pass));
       }
-      return this.build(depth, entries, 0, entries.length, pass);
+      const built = this.build(depth, base, this.entriesTop, pass);
+      this.entriesTop = base;
+      return built;
     }
     if (!pool.isLoaded(ref)) {
       pass.missing.push({ ref, key: this.nodeKey(h, OP * lo, depth) });
@@ -744,40 +762,51 @@ export class SparseMerkleTree {
     const data = this.pool.leafData;
     const o = leafDataOffset(-ref);
     // Merge the resident leaf into the sorted ops, as an untouched entry unless an op names it.
-    const entries: Ref[] = [];
+    const base = this.entriesTop;
     let placed = false;
     for (let i = lo; i < hi; i++) {
       const at = OP * i;
       const c = placed ? 1 : compareRange(h, at, data, o);
       if (c > 0 && !placed) {
-        entries.push(ref);
+        this.pushEntry(ref);
         placed = true;
       }
       if (c === 0) {
         placed = true;
         const deleted = ops.deletes[i] === 1;
         if (!deleted && compareRange(h, at + HASH_BYTES, data, o + HASH_BYTES) === 0) {
-          entries.push(ref);
+          this.pushEntry(ref);
           continue;
         }
         pass.replaced.push(ref);
-        if (!deleted) entries.push(this.newLeaf(h, at, pass));
+        if (!deleted) this.pushEntry(this.newLeaf(h, at, pass));
       } else if (ops.deletes[i] === 0) {
-        entries.push(this.newLeaf(h, at, pass));
+        this.pushEntry(this.newLeaf(h, at, pass));
       }
     }
-    if (!placed) entries.push(ref);
-    if (entries.length === 1 && entries[0] === ref) return ref;
-    if (entries.length === 0) {
+    if (!placed) this.pushEntry(ref);
+    const count = this.entriesTop - base;
+    if (count === 1 && this.entries[base] === ref) {
+      this.entriesTop = base;
+      return ref;
+    }
+    if (count === 0) {
       if (depth === 0) pass.dels.push(this.nodeKey(data, o, 0));
       return EMPTY_REF;
     }
-    return this.build(depth, entries, 0, entries.length, pass);
+    const built = this.build(depth, base, this.entriesTop, pass);
+    this.entriesTop = base;
+    return built;
   }
 
-  /** The canonical subtree at `depth` holding leaves entries[lo, hi) (sorted by keyHash). */
-  private build(depth: number, entries: Ref[], lo: number, hi: number, pass: Pass): Ref {
+  /**
+   * The canonical subtree at `depth` holding the leaves entries[lo, hi) (sorted by keyHash).
+   * Each child's subtree is built (at depth + 1, into deeper rows) before this node's row is
+   * filled, so the row can take them as they come.
+   */
+  private build(depth: number, lo: number, hi: number, pass: Pass): Ref {
     if (lo === hi) return EMPTY_REF;
+    const entries = this.entries;
     const data = this.pool.leafData;
     const first = leafDataOffset(-entries[lo]);
     const key = this.keyRef(data, first, depth, pass);
@@ -785,17 +814,27 @@ export class SparseMerkleTree {
       if (depth === 0) this.emitRootLeaf(pass, entries[lo], key);
       return entries[lo];
     }
-    const kids: Ref[] = new Array(16).fill(EMPTY_REF);
+    const row = 16 * depth;
+    const rows = this.rows;
+    for (let n = 0; n < 16; n++) rows[row + n] = EMPTY_REF;
     for (let i = lo; i < hi; ) {
       const n = nibbleOfLeaf(this.pool.leafData, entries[i], depth);
       let j = i + 1;
       while (j < hi && nibbleOfLeaf(this.pool.leafData, entries[j], depth) === n) j++;
-      kids[n] = this.build(depth + 1, entries, i, j, pass);
+      rows[row + n] = this.build(depth + 1, i, j, pass);
       i = j;
     }
-    const row = 16 * depth;
-    for (let n = 0; n < 16; n++) this.rows[row + n] = kids[n];
     return this.newInternal(pass, row, key);
+  }
+
+  /** Appends a leaf ref to the entries stack (grown by doubling). */
+  private pushEntry(ref: Ref): void {
+    if (this.entriesTop === this.entries.length) {
+      const grown = new Int32Array(2 * this.entries.length);
+      grown.set(this.entries);
+      this.entries = grown;
+    }
+    this.entries[this.entriesTop++] = ref;
   }
 }
 

@@ -203,7 +203,12 @@ export class AuthenticatedStore {
     this.buffer = new Map();
     let update: PreparedUpdate | undefined;
     try {
-      const staged = [...dirty.values()];
+      // forEach, not a spread of values(): no iterator result object per key.
+      const staged = new Array<Staged>(dirty.size);
+      let k = 0;
+      dirty.forEach((s) => {
+        staged[k++] = s;
+      });
       // One buffer for every key and value hash of the batch, not two arrays per key.
       const n = staged.length;
       const hashes = new Uint8Array(64 * n);
@@ -221,13 +226,16 @@ export class AuthenticatedStore {
       // Value puts packed too: keys (bucket byte + key) written into one buffer, each
       // entry a range of it and the whole value (buffers: [keys, value 1, value 2, …]).
       let keyBytes = 0;
-      for (const { key } of staged) keyBytes += 1 + key.length;
+      // Indexed loops: commitNow runs once per block and is never optimised, and a for-of
+      // there allocates an iterator result per key.
+      for (let i = 0; i < n; i++) keyBytes += 1 + staged[i].key.length;
       const valueKeys = new Uint8Array(keyBytes);
       const buffers: Uint8Array[] = [valueKeys];
       const index = new Int32Array(6 * staged.length);
       let entries = 0;
       let at = 0;
-      for (const { key, value } of staged) {
+      for (let i = 0; i < n; i++) {
+        const { key, value } = staged[i];
         const kl = 1 + key.length;
         valueKeys[at] = BUCKET_VALUES[0];
         // A loop, not set(): TypedArray.prototype.set is a runtime call per short key.
