@@ -29,11 +29,6 @@ export const HEAD_KEY = concatBytes(new Uint8Array([0x03]), utf8("head"));
 /** State keys are short structured byte strings; the bound keeps proofs and batches sane. */
 export const MAX_KEY_BYTES = 1024;
 
-interface Staged {
-  key: Uint8Array;
-  value: Uint8Array | null;
-}
-
 export interface CommitResult {
   root: Uint8Array;
   version: number;
@@ -54,7 +49,13 @@ function checkKey(key: Uint8Array): void {
 }
 
 export class AuthenticatedStore {
-  private buffer = new Map<string, Staged>();
+  /**
+   * Staged changes by key (as a latin1 string, keyString.ts; the key's bytes are recovered
+   * from it at commit): the value, or null for a deletion. One Map entry per key, no object
+   * of its own: what a block stages stays alive until its commit, and the young-generation
+   * collections that run meanwhile copy whatever is alive.
+   */
+  private buffer = new Map<string, Uint8Array | null>();
   /** Serialises commit and prove: a proof must read nodes and value of one version. */
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -110,7 +111,7 @@ export class AuthenticatedStore {
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     checkKey(key);
     const staged = this.buffer.get(keyString(key));
-    if (staged !== undefined) return staged.value ?? undefined;
+    if (staged !== undefined) return staged ?? undefined;
     return this.kv.get(concatBytes(BUCKET_VALUES, key));
   }
 
@@ -124,12 +125,12 @@ export class AuthenticatedStore {
   set(key: Uint8Array, value: Uint8Array): void {
     checkKey(key);
     if (!(value instanceof Uint8Array)) throw new TypeError("state value must be bytes");
-    this.buffer.set(keyString(key), { key, value });
+    this.buffer.set(keyString(key), value);
   }
 
   delete(key: Uint8Array): void {
     checkKey(key);
-    this.buffer.set(keyString(key), { key, value: null });
+    this.buffer.set(keyString(key), null);
   }
 
   /** Drops every staged change (a block that is not committed). */
@@ -203,43 +204,48 @@ export class AuthenticatedStore {
     this.buffer = new Map();
     let update: PreparedUpdate | undefined;
     try {
-      // forEach, not a spread of values(): no iterator result object per key.
-      const staged = new Array<Staged>(dirty.size);
+      // forEach, not a spread of entries(): no iterator result object per key.
+      const n = dirty.size;
+      const keys = new Array<string>(n);
+      const vals = new Array<Uint8Array | null>(n);
       let k = 0;
-      dirty.forEach((s) => {
-        staged[k++] = s;
+      dirty.forEach((v, key) => {
+        keys[k] = key;
+        vals[k++] = v;
       });
+      // The value puts' keys (bucket byte + key), all in one buffer, written from the key
+      // strings; each key's hash is taken from its range there. Indexed loops: commitNow runs
+      // once per block and is never optimised, and a for-of there allocates per key.
+      let keyBytes = 0;
+      for (let i = 0; i < n; i++) keyBytes += 1 + keys[i].length;
+      const valueKeys = new Uint8Array(keyBytes);
       // One buffer for every key and value hash of the batch, not two arrays per key.
-      const n = staged.length;
       const hashes = new Uint8Array(64 * n);
       const deletes = new Uint8Array(n);
+      let at = 0;
       for (let i = 0; i < n; i++) {
-        const s = staged[i];
-        sha256Into(s.key, hashes, 64 * i);
-        if (s.value === null) deletes[i] = 1;
-        else sha256Into(s.value, hashes, 64 * i + 32);
+        const key = keys[i];
+        valueKeys[at] = BUCKET_VALUES[0];
+        for (let c = 0; c < key.length; c++) valueKeys[at + 1 + c] = key.charCodeAt(c);
+        sha256Into(valueKeys.subarray(at + 1, at + 1 + key.length), hashes, 64 * i);
+        const value = vals[i];
+        if (value === null) deletes[i] = 1;
+        else sha256Into(value, hashes, 64 * i + 32);
+        at += 1 + key.length;
       }
       // Sorting by keyHash puts every subtree's keys in one run: the tree's batch order.
       update = await this.tree.prepare(sortedBatch(hashes, deletes, n));
       const puts: [Uint8Array, Uint8Array][] = [];
       const dels = update.dels;
-      // Value puts packed too: keys (bucket byte + key) written into one buffer, each
-      // entry a range of it and the whole value (buffers: [keys, value 1, value 2, …]).
-      let keyBytes = 0;
-      // Indexed loops: commitNow runs once per block and is never optimised, and a for-of
-      // there allocates an iterator result per key.
-      for (let i = 0; i < n; i++) keyBytes += 1 + staged[i].key.length;
-      const valueKeys = new Uint8Array(keyBytes);
+      // Value puts packed too: each entry a range of valueKeys and the whole value
+      // (buffers: [valueKeys, value 1, value 2, …]).
       const buffers: Uint8Array[] = [valueKeys];
-      const index = new Int32Array(6 * staged.length);
+      const index = new Int32Array(6 * n);
       let entries = 0;
-      let at = 0;
+      at = 0;
       for (let i = 0; i < n; i++) {
-        const { key, value } = staged[i];
-        const kl = 1 + key.length;
-        valueKeys[at] = BUCKET_VALUES[0];
-        // A loop, not set(): TypedArray.prototype.set is a runtime call per short key.
-        for (let k = 0; k < key.length; k++) valueKeys[at + 1 + k] = key[k];
+        const kl = 1 + keys[i].length;
+        const value = vals[i];
         if (value === null) dels.push(valueKeys.subarray(at, at + kl));
         else {
           const j = 6 * entries++;
