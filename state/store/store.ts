@@ -309,12 +309,12 @@ export function sortedBatch(hashes: Uint8Array, deletes: Uint8Array, n: number):
       order[i] = prefix * span + i;
     }
     order.sort();
-    // Split each sort key back into prefix and index (a division and a multiply: exact, as
-    // both parts are integers below 2^32 and 2^20; cheaper than a floating-point modulo).
+    // Split each sort key back into prefix and index: dividing by 2^20 is exact, and `>>> 0`
+    // truncates the quotient (below 2^32) to the prefix; cheaper than a floating-point modulo.
     const prefixes = new Float64Array(n);
     const index = new Int32Array(n);
     for (let i = 0; i < n; i++) {
-      const p = Math.floor(order[i] / span);
+      const p = (order[i] / span) >>> 0;
       prefixes[i] = p;
       index[i] = order[i] - p * span;
     }
