@@ -81,23 +81,26 @@ class Writer {
   }
 
   text(s: string): void {
-    // ASCII fast path: one byte per char.
-    let ascii = true;
-    for (let i = 0; i < s.length; i++) {
-      if (s.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
+    // ASCII fast path, in one pass: written as one byte per char, and rewound to the UTF-8
+    // encoder at the first char that is not ASCII.
+    const n = s.length;
+    const start = this.pos;
+    this.head(3, n);
+    this.ensure(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) {
+        this.pos = start;
+        const enc = textEncoder.encode(s);
+        this.head(3, enc.length);
+        this.bytes(enc);
+        return;
       }
+      b[p++] = c;
     }
-    if (ascii) {
-      this.head(3, s.length);
-      this.ensure(s.length);
-      for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
-      return;
-    }
-    const enc = textEncoder.encode(s);
-    this.head(3, enc.length);
-    this.bytes(enc);
+    this.pos = p;
   }
 }
 
