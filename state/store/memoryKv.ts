@@ -240,16 +240,10 @@ export class MemoryKvStore implements KvStore {
     const off = this.chunkOff;
     c[off] = kl >>> 8;
     c[off + 1] = kl & 0xff;
-    c[off + 2] = vl >>> 24;
-    c[off + 3] = (vl >>> 16) & 0xff;
-    c[off + 4] = (vl >>> 8) & 0xff;
-    c[off + 5] = vl & 0xff;
+    for (let i = 0; i < kl; i++) c[off + HEADER + i] = key[ko + i];
     // The bytes up to the next 4-byte boundary are the record's spare room.
     const end = (off + need + 3) & ~3;
-    c[off + 6] = 0;
-    c[off + 7] = end - off - need;
-    for (let i = 0; i < kl; i++) c[off + HEADER + i] = key[ko + i];
-    copyValue(c, off + HEADER + kl, value, vo, vl);
+    setValue(c, off, kl, value, vo, vl, end - off - need);
     this.chunkOff = end;
     return ((this.chunks.length - 1) << OFFSET_BITS) | (off >>> 2);
   }
@@ -258,16 +252,9 @@ export class MemoryKvStore implements KvStore {
   private overwrite(pos: number, kl: number, value: Uint8Array, vo: number, vl: number): boolean {
     const c = this.chunks[pos >>> OFFSET_BITS];
     const off = (pos & OFFSET_MASK) << 2;
-    const old = ((c[off + 2] << 24) | (c[off + 3] << 16) | (c[off + 4] << 8) | c[off + 5]) >>> 0;
-    const room = old + ((c[off + 6] << 8) | c[off + 7]);
+    const room = valueLength(c, off) + ((c[off + 6] << 8) | c[off + 7]);
     if (vl > room || room - vl > 0xffff) return false;
-    c[off + 2] = vl >>> 24;
-    c[off + 3] = (vl >>> 16) & 0xff;
-    c[off + 4] = (vl >>> 8) & 0xff;
-    c[off + 5] = vl & 0xff;
-    c[off + 6] = (room - vl) >>> 8;
-    c[off + 7] = (room - vl) & 0xff;
-    copyValue(c, off + HEADER + kl, value, vo, vl);
+    setValue(c, off, kl, value, vo, vl, room - vl);
     return true;
   }
 
@@ -290,12 +277,31 @@ export class MemoryKvStore implements KvStore {
     const c = this.chunks[pos >>> OFFSET_BITS];
     const off = (pos & OFFSET_MASK) << 2;
     const kl = (c[off] << 8) | c[off + 1];
-    const vl = ((c[off + 2] << 24) | (c[off + 3] << 16) | (c[off + 4] << 8) | c[off + 5]) >>> 0;
-    return c.subarray(off + HEADER + kl, off + HEADER + kl + vl);
+    return c.subarray(off + HEADER + kl, off + HEADER + kl + valueLength(c, off));
   }
 }
 
-function copyValue(c: Uint8Array, at: number, value: Uint8Array, vo: number, vl: number): void {
+function valueLength(c: Uint8Array, off: number): number {
+  return ((c[off + 2] << 24) | (c[off + 3] << 16) | (c[off + 4] << 8) | c[off + 5]) >>> 0;
+}
+
+/** Writes the record at `off`'s value length, spare room and value bytes. */
+function setValue(
+  c: Uint8Array,
+  off: number,
+  kl: number,
+  value: Uint8Array,
+  vo: number,
+  vl: number,
+  spare: number,
+): void {
+  c[off + 2] = vl >>> 24;
+  c[off + 3] = (vl >>> 16) & 0xff;
+  c[off + 4] = (vl >>> 8) & 0xff;
+  c[off + 5] = vl & 0xff;
+  c[off + 6] = spare >>> 8;
+  c[off + 7] = spare & 0xff;
+  const at = off + HEADER + kl;
   if (vo === 0 && vl === value.length) c.set(value, at);
   // A view that dies at once (cheap, unlike one that lives through a commit).
   else if (vl > 64) c.set(value.subarray(vo, vo + vl), at);
