@@ -149,8 +149,10 @@ export class SparseMerkleTree {
   private mayHaveStubs = false;
   /** Child refs of the node being rebuilt at each depth (recursion uses one row per depth). */
   private readonly rows = new Int32Array(16 * 66);
-  private readonly leafScratch = new Uint8Array(LEAF_BYTES);
-  /** A leaf's hash preimage, word-aligned: tag at byte 3, keyHash ‖ valueHash from byte 4. */
+  /**
+   * A leaf's hash preimage (`leafPre`: tag ‖ keyHash ‖ valueHash) in a buffer where the
+   * hashes start word-aligned, at byte 4.
+   */
   private readonly leafPreBuffer = new Uint8Array(4 + 2 * HASH_BYTES);
   private readonly leafPre32 = new Int32Array(this.leafPreBuffer.buffer);
   private readonly leafPre = this.leafPreBuffer.subarray(3);
@@ -220,13 +222,15 @@ export class SparseMerkleTree {
   private entries = new Int32Array(1024);
   private entriesTop = 0;
 
-  /** A word view of the batch being applied (when its hashes start word-aligned). */
-  private batch32: Int32Array | undefined;
+  /** A word view of the hashes of the batch being applied. */
+  private batch32: Int32Array = new Int32Array(0);
 
   private async prepareBatch(ops: TreeBatch): Promise<PreparedUpdate> {
+    // New leaves are copied out of the batch by words: a batch not starting word-aligned
+    // (never one of the store's) is copied once into one that does.
+    if ((ops.hashes.byteOffset & 3) !== 0) ops = { ...ops, hashes: ops.hashes.slice() };
     const h = ops.hashes;
-    this.batch32 =
-      (h.byteOffset & 3) === 0 ? new Int32Array(h.buffer, h.byteOffset, h.length >>> 2) : undefined;
+    this.batch32 = new Int32Array(h.buffer, h.byteOffset, h.length >>> 2);
     for (let i = 1; i < ops.count; i++) {
       if (compareRange(h, OP * (i - 1), h, OP * i) >= 0) {
         throw new InvariantError("state_tree_batch", "ops must be sorted by keyHash, unique");
@@ -464,7 +468,7 @@ export class SparseMerkleTree {
     let p = 4;
     let off = RECORD_HEADER;
     let leafOff = RECORD_HEADER + HASH_BYTES * internals;
-    const s = this.leafScratch;
+    const s = this.leafPre;
     const children: Ref[] = [];
     for (let n = 0; n < 16; n++) {
       let child = EMPTY_REF;
@@ -573,34 +577,23 @@ export class SparseMerkleTree {
     x[j + 5] = size;
   }
 
-  /** A new leaf for op hashes[at, at + 64) (keyHash then valueHash). */
-  private newLeaf(hashes: Uint8Array, at: number, pass: Pass): Ref {
+  /** A new leaf for the op at byte `at` of the batch (keyHash then valueHash). */
+  private newLeaf(at: number, pass: Pass): Ref {
     const pool = this.pool;
     const id = pool.allocLeaf();
-    const o = leafDataOffset(id);
-    const data = pool.leafData;
+    // Word copies into the leaf and into the preimage view (tag at byte 3, data from 4).
     const from = this.batch32;
-    if (from !== undefined && (at & 3) === 0) {
-      // Word copies into the leaf and into the preimage view (tag at byte 3, data from 4).
-      const d32 = pool.leafData32;
-      const s32 = this.leafPre32;
-      const f = at >>> 2;
-      for (let i = 0; i < 16; i++) {
-        const x = from[f + i];
-        d32[(o >>> 2) + i] = x;
-        s32[1 + i] = x;
-      }
-      this.leafPreBuffer[3] = LEAF_TAG;
-      sha256Into(this.leafPre, pool.leafHash, leafHashOffset(id));
-    } else {
-      const s = this.leafScratch;
-      s[0] = LEAF_TAG;
-      for (let i = 0; i < 2 * HASH_BYTES; i++) {
-        s[1 + i] = hashes[at + i];
-        data[o + i] = hashes[at + i];
-      }
-      sha256Into(s, pool.leafHash, leafHashOffset(id));
+    const d32 = pool.leafData32;
+    const s32 = this.leafPre32;
+    const f = at >>> 2;
+    const o = leafDataOffset(id) >>> 2;
+    for (let i = 0; i < 16; i++) {
+      const x = from[f + i];
+      d32[o + i] = x;
+      s32[1 + i] = x;
     }
+    this.leafPreBuffer[3] = LEAF_TAG;
+    sha256Into(this.leafPre, pool.leafHash, leafHashOffset(id));
     pass.created.push(-id);
     return -id;
   }
@@ -696,7 +689,7 @@ export class SparseMerkleTree {
     if (ref === EMPTY_REF) {
       const base = this.entriesTop;
       for (let i = lo; i < hi; i++) {
-        if (ops.deletes[i] === 0) this.pushEntry(this.newLeaf(h, OP * i, pass));
+        if (ops.deletes[i] === 0) this.pushEntry(this.newLeaf(OP * i, pass));
       }
       const built = this.build(depth, base, this.entriesTop, pass);
       this.entriesTop = base;
@@ -779,9 +772,9 @@ export class SparseMerkleTree {
           continue;
         }
         pass.replaced.push(ref);
-        if (!deleted) this.pushEntry(this.newLeaf(h, at, pass));
+        if (!deleted) this.pushEntry(this.newLeaf(at, pass));
       } else if (ops.deletes[i] === 0) {
-        this.pushEntry(this.newLeaf(h, at, pass));
+        this.pushEntry(this.newLeaf(at, pass));
       }
     }
     if (!placed) this.pushEntry(ref);
