@@ -181,10 +181,7 @@ export function txSignBytesOf(bytes: Uint8Array, tx: Tx): Uint8Array {
   for (let i = 0; framed && i < TX_HEAD.length; i++) framed = bytes[i] === TX_HEAD[i];
   for (let i = 0; framed && i < TX_SIG_KEY.length; i++) framed = bytes[end + i] === TX_SIG_KEY[i];
   if (!framed) return txSignBytes(tx.body);
-  const out = new Uint8Array(TX_SIGN_DOMAIN.length + end - TX_HEAD.length);
-  out.set(TX_SIGN_DOMAIN, 0);
-  out.set(bytes.subarray(TX_HEAD.length, end), TX_SIGN_DOMAIN.length);
-  return out;
+  return concatBytes(TX_SIGN_DOMAIN, bytes.subarray(TX_HEAD.length, end));
 }
 
 export function encodeTx(tx: Tx): Uint8Array {
