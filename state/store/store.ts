@@ -188,6 +188,19 @@ export class AuthenticatedStore {
     return run;
   }
 
+  private readonly keyScratchBuffer = new Uint8Array(MAX_KEY_BYTES);
+  private readonly keyScratchViews: Uint8Array[] = [];
+
+  /** keyScratchBuffer[0, length), one view per length made once. */
+  private keyScratch(length: number): Uint8Array {
+    let v = this.keyScratchViews[length];
+    if (v === undefined) {
+      v = this.keyScratchBuffer.subarray(0, length);
+      this.keyScratchViews[length] = v;
+    }
+    return v;
+  }
+
   private async commitNow(
     requested: number | undefined,
     extra: KvBatch | undefined,
@@ -225,9 +238,16 @@ export class AuthenticatedStore {
       let at = 0;
       for (let i = 0; i < n; i++) {
         const key = keys[i];
+        // The key is hashed from a scratch view of its length (kept per length), so no view
+        // is made per key: 10^4 short-lived objects per commit, and young-generation work.
+        const scratch = this.keyScratch(key.length);
         valueKeys[at] = BUCKET_VALUES[0];
-        for (let c = 0; c < key.length; c++) valueKeys[at + 1 + c] = key.charCodeAt(c);
-        sha256Into(valueKeys.subarray(at + 1, at + 1 + key.length), hashes, 64 * i);
+        for (let c = 0; c < key.length; c++) {
+          const b = key.charCodeAt(c);
+          valueKeys[at + 1 + c] = b;
+          scratch[c] = b;
+        }
+        sha256Into(scratch, hashes, 64 * i);
         const value = vals[i];
         if (value === null) deletes[i] = 1;
         else sha256Into(value, hashes, 64 * i + 32);
