@@ -22,6 +22,7 @@ import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { type Profiler, Session } from "node:inspector/promises";
 import { performance } from "node:perf_hooks";
+import { withHugePages } from "../cli/hugePages.js";
 import {
   GENESIS_TIME_MS,
   genesis,
@@ -189,7 +190,8 @@ function storeBench(): number | undefined {
   const out = execFileSync(
     process.execPath,
     ["--max-old-space-size=8192", "--expose-gc", "--import", "tsx", "bench/store.ts"],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+    // The store's pools are read at random: huge pages, as perpetua launches its nodes.
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: withHugePages() },
   );
   const last = out.trim().split("\n").at(-1)!;
   return (JSON.parse(last) as { commit_10k_of_1m_ms: number }).commit_10k_of_1m_ms;

@@ -8,6 +8,8 @@
  *     read when other jobs share the machine and inflate wall-clock time.
  *
  * Run: node --max-old-space-size=8192 --import tsx bench/store.ts
+ * (`npm run bench:state` runs it with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, as perpetua
+ * launches its nodes: cli/hugePages.ts. Without it a commit takes ~15 % longer.)
  * Env: STORE_BENCH_KEYS (default 1e6), STORE_BENCH_ROUNDS (7), STORE_BENCH_GC=1 (with
  * --expose-gc: a full collection and a 1 s pause before each timed commit).
  * Prints one JSON line last.

@@ -19,6 +19,7 @@ import { join, resolve } from "node:path";
 import { DEFAULT_TIMING, MAX_SCENARIO_MS } from "../../node/feeds/scenarios.js";
 import { PerpetuaClient } from "../../rpc/client/index.js";
 import { type Args, bool, CliError, int, only, str, table } from "../args.js";
+import { withHugePages } from "../hugePages.js";
 import {
   makeTestnet,
   type ScenarioChoice,
@@ -198,6 +199,7 @@ export async function run(args: Args): Promise<void> {
     return spawn(process.execPath, [join(ROOT, "bin/perpetua.js"), "start", "--home", n.home], {
       cwd: ROOT,
       stdio: ["ignore", log, log],
+      env: withHugePages(),
     });
   });
   let exiting = false;

@@ -7,6 +7,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { withHugePages } from "../../cli/hugePages.js";
 import { makeTestnet, type ScenarioChoice, type TestnetLayout } from "../../cli/testnet/index.js";
 import { fromHex, toBase64 } from "../../lib/bytes.js";
 import { keyPairFromSeed, sign } from "../../lib/ed25519.js";
@@ -110,7 +111,7 @@ export async function startTestnet(
         {
           cwd: ROOT,
           stdio: ["ignore", log, log],
-          env: { ...process.env, ...env },
+          env: withHugePages({ ...process.env, ...env }),
         },
       );
     },
