@@ -5,6 +5,7 @@ import {
   divRound,
   formatDecimal,
   fromUnits,
+  isPositiveDecimal,
   mulDiv,
   parseDecimal,
   parseUnit,
@@ -116,5 +117,49 @@ describe("decimal strings", () => {
         },
       ),
     );
+  });
+
+  it("isPositiveDecimal answers exactly as parseDecimal with allowZero false", () => {
+    const accepts = (str: string, d: number) => {
+      try {
+        parseDecimal(str, d, { allowZero: false });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Strings near the grammar (digits, dots, signs, an exponent, spaces), and real amounts.
+    const nearly = fc
+      .array(fc.constantFrom(..."0123456789.-+e "), { maxLength: 70 })
+      .map((cs) => cs.join(""));
+    const amounts = fc
+      .tuple(fc.bigInt({ min: 0n, max: 10n ** 25n }), fc.integer({ min: 0, max: 18 }))
+      .map(([v, d]) => formatDecimal(v, d));
+    const padded = fc
+      .tuple(amounts, fc.integer({ min: 0, max: 4 }))
+      .map(([a, z]) => (a.includes(".") ? a + "0".repeat(z) : "0".repeat(z) + a));
+    fc.assert(
+      fc.property(fc.oneof(nearly, amounts, padded), fc.integer({ min: 0, max: 20 }), (str, d) => {
+        expect(isPositiveDecimal(str, d)).toBe(accepts(str, d));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const [str, ok] of [
+      ["1", true],
+      ["0.5", true],
+      ["10.000000000000000001", true],
+      ["0", false],
+      ["0.000", false],
+      ["00.5", false],
+      ["1.", false],
+      [".5", false],
+      ["-1", false],
+      ["+1", false],
+      ["1e3", false],
+      ["1.0000000000000000001", false], // 19 decimal places
+      ["", false],
+    ] as const) {
+      expect(isPositiveDecimal(str, 18)).toBe(ok);
+    }
   });
 });

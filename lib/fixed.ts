@@ -82,6 +82,41 @@ export interface ParseOptions {
 }
 
 /**
+ * True when `s` is a decimal string that parseDecimal(s, decimals, { allowZero: false })
+ * accepts: digits with no leading zero, an optional dot followed by 1..decimals digits, no
+ * sign, and not zero. One pass over the characters, no regular expression and no bigint:
+ * the check a decoded order's price and size get, while the value itself is computed later
+ * against the market's units. A false answer says nothing more; parseDecimal gives the reason.
+ */
+export function isPositiveDecimal(s: string, decimals: number): boolean {
+  const n = s.length;
+  if (n === 0 || n > MAX_DECIMAL_LENGTH) return false;
+  let i = 0;
+  let nonZero = false;
+  const first = s.charCodeAt(0);
+  if (first === 0x30) {
+    i = 1; // a lone "0" before the dot, never a leading zero of a longer whole part
+  } else {
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      if (c !== 0x30) nonZero = true;
+    }
+    if (i === 0) return false; // no whole part (a sign, a dot or anything else)
+  }
+  if (i === n) return nonZero;
+  if (s.charCodeAt(i) !== 0x2e) return false;
+  const fracStart = ++i;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+    if (c !== 0x30) nonZero = true;
+  }
+  const frac = n - fracStart;
+  return frac >= 1 && frac <= decimals && nonZero;
+}
+
+/**
  * Parses a decimal string into an integer count of 10^-decimals units, exactly.
  * "1.5" with decimals 6 -> 1500000n. Rejects more decimals than `decimals` (no silent
  * rounding), exponents, signs unless allowed, leading zeros, empty parts.

@@ -130,8 +130,10 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
   return {
     parse(v, path) {
       if (!isPlainObject(v)) bad(path, "expected a map");
-      for (const k of Object.keys(v)) {
-        if (!(k in shape)) bad(path, `unknown field "${k}"`);
+      // for-in, not Object.keys: no array per object parsed. Own keys of `shape` only: a
+      // key like "toString" is on every object's prototype, and must still be unknown.
+      for (const k in v) {
+        if (!Object.hasOwn(shape, k)) bad(path, `unknown field "${k}"`);
       }
       const out: Record<string, unknown> = {};
       for (const k of keys) {

@@ -158,6 +158,14 @@ describe("stateless validation", () => {
       ErrorCode.INVALID_FIELD,
     ],
     [
+      // On every object's prototype: an `in` test would have let it through, unread.
+      "a field named toString in the body",
+      (t) => {
+        (t.body as Record<string, unknown>).toString = 1;
+      },
+      ErrorCode.INVALID_FIELD,
+    ],
+    [
       "short signature",
       (t) => {
         t.signature = new Uint8Array(63);

@@ -11,7 +11,7 @@
 import { concatBytes, toHex, utf8 } from "../../lib/bytes.js";
 import { decode, encode } from "../../lib/cbor.js";
 import { ErrorCode, PerpetuaError } from "../../lib/errors.js";
-import { parseDecimal } from "../../lib/fixed.js";
+import { isPositiveDecimal, parseDecimal } from "../../lib/fixed.js";
 import { sha256 } from "../../lib/hash.js";
 import * as s from "../../lib/schema.js";
 
@@ -43,7 +43,10 @@ function positiveDecimal(): s.Schema<string> {
   return {
     parse(v, path) {
       const str = base.parse(v, path);
-      parseDecimal(str, MAX_DECIMALS, { field: path, allowZero: false });
+      // The fast check passes every valid string; parseDecimal then only runs to say why not.
+      if (!isPositiveDecimal(str, MAX_DECIMALS)) {
+        parseDecimal(str, MAX_DECIMALS, { field: path, allowZero: false });
+      }
       return str;
     },
   };
