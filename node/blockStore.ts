@@ -11,6 +11,7 @@ import type { Commit } from "../consensus/types/commit.js";
 import { commitToCbor } from "../consensus/types/commit.js";
 import { blockFromCbor, blockToCbor, commitFromCbor } from "../consensus/types/messages.js";
 import type { FinalizeBlockResponse } from "../lib/abci.js";
+import { BoundedMap } from "../lib/boundedMap.js";
 import { decodeTrusted, encode } from "../lib/cbor.js";
 import { CodecBlockStore, type NodeDb } from "./db/index.js";
 import { decodeResults, encodeResults } from "./resultsCodec.js";
@@ -27,8 +28,21 @@ function crashPoint(point: string, height: number): void {
   if (CRASH && CRASH[1] === point && Number(CRASH[2]) === height) process.exit(86);
 }
 
+/**
+ * The decoded results of the latest heights are kept for the RPC and the subscriptions that
+ * read them right after a commit, up to RECENT_RESULTS_BYTES of their encoding (and at most
+ * RECENT_RESULTS_MAX heights). A count alone was not a bound: at devnet load a height's
+ * results hold ~17,000 order results and events, and 64 of them kept ~400 MB alive, which
+ * every full garbage collection then marked. Older heights are decoded from LevelDB.
+ */
+const RECENT_RESULTS_BYTES = 8 << 20;
+const RECENT_RESULTS_MAX = 64;
+
 export class NodeBlockStore implements ConsensusBlockStore {
-  private readonly recent = new Map<number, FinalizeBlockResponse>();
+  private readonly recent = new BoundedMap<number, FinalizeBlockResponse>(
+    RECENT_RESULTS_MAX,
+    RECENT_RESULTS_BYTES,
+  );
 
   private constructor(
     private readonly db: NodeDb,
@@ -72,24 +86,26 @@ export class NodeBlockStore implements ConsensusBlockStore {
   ): Promise<void> {
     const height = block.header.height;
     crashPoint("before-batch", height);
+    const results = encodeResults(result);
     await this.db.commitBlock(
       {
         ...this.blocks.record(block, commit),
-        results: encodeResults(result),
+        results,
         txHashes: txHashes(block.txs),
         appHash: result.appHash,
       },
       appCommit,
     );
     this.blocks.saved(height);
-    this.remember(height, result);
+    this.remember(height, result, results.length);
     crashPoint("after-batch", height);
   }
 
   /** Results of a height whose block is already stored (the handshake's replay). */
   async saveFinalizeResult(height: number, result: FinalizeBlockResponse): Promise<void> {
     const batch = this.db.batch();
-    batch.put(this.db.results, height, encodeResults(result));
+    const results = encodeResults(result);
+    batch.put(this.db.results, height, results);
     const stored = this.load(height);
     if (stored) {
       const hashes = txHashes(stored.block.txs);
@@ -97,12 +113,16 @@ export class NodeBlockStore implements ConsensusBlockStore {
         batch.put(this.db.txIndex, hashes[i], { height, index: i });
     }
     await this.db.write(batch);
-    this.remember(height, result);
+    this.remember(height, result, results.length);
   }
 
-  private remember(height: number, result: FinalizeBlockResponse): void {
-    this.recent.set(height, result);
-    if (this.recent.size > 64) this.recent.delete(this.recent.keys().next().value as number);
+  private remember(height: number, result: FinalizeBlockResponse, bytes: number): void {
+    this.recent.set(height, result, bytes);
+  }
+
+  /** Heights whose decoded results are held in memory (tests, metrics). */
+  recentHeights(): number[] {
+    return this.recent.keys();
   }
 
   loadFinalizeResult(height: number): FinalizeBlockResponse | null {

@@ -33,6 +33,7 @@ import {
   proposalFromCbor,
   proposalToCbor,
 } from "../consensus/types/messages.js";
+import { BoundedMap } from "../lib/boundedMap.js";
 import { toHex } from "../lib/bytes.js";
 import { decode, encode } from "../lib/cbor.js";
 import { sha256 } from "../lib/hash.js";
@@ -41,8 +42,13 @@ import type { P2PHost } from "./p2p/index.js";
 export const SYNC_BATCH = 32;
 const KIND_MESSAGE = 0x00;
 const KIND_COMPACT_PROPOSAL = 0x01;
-/** Transactions of recent proposals kept to serve peers' fetches (hash hex -> tx). */
+/**
+ * Transactions of recent proposals kept to serve peers' fetches (hash hex -> tx), at most
+ * this many and this many bytes: a count alone let batches of orders (~5.6 KB each) hold
+ * ~280 MB, minutes of blocks where a peer only ever asks for the last few.
+ */
 const RECENT_TXS_MAX = 50_000;
+const RECENT_TXS_MAX_BYTES = 64 << 20;
 
 export interface TxLookup {
   /** A transaction by its upper-case hex sha256, from the mempool, if held. */
@@ -77,7 +83,10 @@ export class P2PTransport implements Transport {
   private handler: ((from: PeerId, msg: ConsensusMessage) => void) | undefined;
   private readonly syncing = new Set<string>();
   private readonly topic: string;
-  private readonly recentTxs = new Map<string, Uint8Array>();
+  private readonly recentTxs = new BoundedMap<string, Uint8Array>(
+    RECENT_TXS_MAX,
+    RECENT_TXS_MAX_BYTES,
+  );
   stats = { compactSent: 0, compactRebuilt: 0, txsFetched: 0, rebuildFailed: 0 };
 
   constructor(
@@ -97,12 +106,7 @@ export class P2PTransport implements Transport {
   }
 
   private remember(txs: readonly Uint8Array[], hashes: readonly string[]): void {
-    for (let i = 0; i < txs.length; i++) this.recentTxs.set(hashes[i], txs[i]);
-    while (this.recentTxs.size > RECENT_TXS_MAX) {
-      const first = this.recentTxs.keys().next().value;
-      if (first === undefined) break;
-      this.recentTxs.delete(first);
-    }
+    for (let i = 0; i < txs.length; i++) this.recentTxs.set(hashes[i], txs[i], txs[i].length);
   }
 
   private onGossip(

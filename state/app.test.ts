@@ -85,6 +85,53 @@ describe("PerpetuaApp basics", () => {
     expect(chain.app.checkTx(forged, "new").code).toBe(ErrorCode.BAD_SIGNATURE);
     expect(chain.app.checkTx(new Uint8Array([0xff, 0x00]), "new").code).toBe(ErrorCode.MALFORMED);
   });
+
+  it("drops committed transactions from its verified cache and bounds it by bytes", async () => {
+    const chain = await startChain(
+      genesis({
+        accounts: [
+          { address: ALICE.address, collateral: "1000" },
+          { address: BOB.address, collateral: "1000" },
+        ],
+      }),
+    );
+    const a = ALICE.tx([{ kind: "faucet", amount: "10" }]);
+    const b = BOB.tx([{ kind: "faucet", amount: "10" }]);
+    expect(chain.app.checkTx(a, "new").ok).toBe(true);
+    expect(chain.app.checkTx(b, "new").ok).toBe(true);
+    expect(chain.app.txCacheSize()).toEqual({ entries: 2, bytes: a.length + b.length });
+    // Only `a` is committed: `b` stays verified for the mempool's recheck.
+    await runBlock(chain, [a]);
+    expect(chain.app.txCacheSize()).toEqual({ entries: 1, bytes: b.length });
+    expect(chain.app.checkTx(b, "recheck").ok).toBe(true);
+    // A replay of the committed bytes is verified again and refused by its nonce.
+    expect(chain.app.checkTx(a, "new").code).toBe(ErrorCode.BAD_NONCE);
+    expect(chain.app.txCacheSize().entries).toBe(2);
+
+    // Past 32 MiB of cached transactions the oldest go: batches of 128 orders, ~14 KB each.
+    const order = (i: number) => ({
+      kind: "place_order" as const,
+      market: "BTC-USD",
+      side: "buy" as const,
+      type: "limit" as const,
+      price: "1",
+      size: "0.001",
+      tif: "ioc" as const,
+      reduceOnly: false,
+      clientId: i,
+    });
+    const batch = Array.from({ length: 128 }, (_, i) => order(i));
+    let total = 0;
+    for (let n = 0; total < 40 << 20; n++) {
+      const t = ALICE.tx(batch, 1000 + n);
+      total += t.length;
+      chain.app.checkTx(t, "new"); // verified and cached whatever the nonce window says
+    }
+    const { entries, bytes } = chain.app.txCacheSize();
+    expect(bytes).toBeLessThanOrEqual(32 << 20);
+    expect(bytes).toBeGreaterThan(30 << 20);
+    expect(entries).toBeLessThan(total / 10_000);
+  });
 });
 
 describe("proofs", () => {

@@ -26,6 +26,7 @@ import type {
 } from "../lib/abci.js";
 import { voteExtensionSignBytes } from "../lib/abci.js";
 import { addressOf } from "../lib/address.js";
+import { BoundedMap } from "../lib/boundedMap.js";
 import { toHex } from "../lib/bytes.js";
 import { verify, verifyAsync } from "../lib/ed25519.js";
 import { ErrorCode, InvariantError, PerpetuaError } from "../lib/errors.js";
@@ -47,7 +48,14 @@ import { decodeTx, type Tx, txHash, txSignBytesOf } from "./types/tx.js";
 
 /** Raw (unauthenticated) records live under this prefix of the backend, beside the store's. */
 const RAW_BUCKET = 0x10;
+/**
+ * Bounds of the verified-transaction cache: entries, and the summed size of their bytes (a
+ * decoded batch of orders takes a few times its encoding on the heap). Committed
+ * transactions leave it at finalizeBlock, so it holds what the mempool and proposals still
+ * need; past a bound the oldest go, and are verified again if they come back.
+ */
 const TX_CACHE_MAX = 200_000;
+const TX_CACHE_MAX_BYTES = 32 << 20;
 const EMPTY = new Uint8Array(0);
 
 interface CachedTx {
@@ -59,7 +67,7 @@ export class PerpetuaApp implements Application {
   private ex: Exchange | undefined;
   private lastAppHash: Uint8Array = EMPTY;
   /** Decoded, signature-checked transactions by hash (hex). */
-  private readonly txCache = new Map<string, CachedTx>();
+  private readonly txCache = new BoundedMap<string, CachedTx>(TX_CACHE_MAX, TX_CACHE_MAX_BYTES);
   /** The mempool's view of nonces: committed windows plus what checkTx accepted since. */
   private checkNonces = new Map<string, number[]>();
   private finalized: { height: number; appHash: Uint8Array } | undefined;
@@ -131,7 +139,11 @@ export class PerpetuaApp implements Application {
 
   /** Decodes and verifies a transaction once; throws PerpetuaError on any problem. */
   private verified(bytes: Uint8Array): CachedTx {
-    const key = toHex(txHash(bytes));
+    return this.verifiedAs(toHex(txHash(bytes)), bytes, true);
+  }
+
+  /** verified() for the transaction whose hash (hex) is `key`; `keep` caches the result. */
+  private verifiedAs(key: string, bytes: Uint8Array, keep: boolean): CachedTx {
     const hit = this.txCache.get(key);
     if (hit) return hit;
     const tx = decodeTx(bytes);
@@ -139,7 +151,8 @@ export class PerpetuaApp implements Application {
       throw new PerpetuaError(ErrorCode.BAD_SIGNATURE, "signature does not verify");
     }
     const entry = { tx, sender: addressOf(tx.body.signer) };
-    this.cache(key, entry);
+    // Evicting the oldest never reaches state: the cache only saves work.
+    if (keep) this.txCache.set(key, entry, bytes.length);
     return entry;
   }
 
@@ -166,20 +179,16 @@ export class PerpetuaApp implements Application {
           this.txCache.has(key),
         ).then((ok) => {
           if (ok && !this.txCache.has(key))
-            this.cache(key, { tx, sender: addressOf(tx.body.signer) });
+            this.txCache.set(key, { tx, sender: addressOf(tx.body.signer) }, bytes.length);
         }),
       );
     }
     await Promise.all(pending);
   }
 
-  private cache(key: string, entry: CachedTx): void {
-    if (this.txCache.size >= TX_CACHE_MAX) {
-      // Evict the oldest entry (Map iteration is insertion order; this never reaches state).
-      const first = this.txCache.keys().next().value;
-      if (first !== undefined) this.txCache.delete(first);
-    }
-    this.txCache.set(key, entry);
+  /** The verified-transaction cache's size (tests, metrics). */
+  txCacheSize(): { entries: number; bytes: number } {
+    return { entries: this.txCache.size, bytes: this.txCache.weight };
   }
 
   checkTx(bytes: Uint8Array, mode: CheckTxMode): CheckTxResponse {
@@ -355,7 +364,12 @@ export class PerpetuaApp implements Application {
       throw new InvariantError("commit_order", "finalizeBlock twice without commit");
     const txs: BlockTx[] = req.txs.map((t) => {
       try {
-        return { ok: true, tx: this.verified(t).tx };
+        // A committed transaction leaves the cache: its nonce is spent, so it can only come
+        // back as a replay, which the nonce check rejects after verifying it again.
+        const key = toHex(txHash(t));
+        const { tx } = this.verifiedAs(key, t, false);
+        this.txCache.delete(key);
+        return { ok: true, tx };
       } catch (e) {
         if (!(e instanceof PerpetuaError)) throw e;
         return { ok: false, code: e.code, log: e.message };
