@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { sha256, sha256Into, sha256Parts } from "./hash.js";
+import { sha256, sha256Into, sha256OfImmutable, sha256Parts } from "./hash.js";
 
 function reference(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(data).digest());
@@ -29,6 +29,24 @@ describe("sha256", () => {
         expect(sha256Parts(data.subarray(0, 3), data.subarray(3))).toEqual(want);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe("sha256OfImmutable", () => {
+  it("gives sha256 of the bytes, per array, and a copy the caller may change", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (data) => {
+        const want = reference(data);
+        const first = sha256OfImmutable(data);
+        expect(first).toEqual(want);
+        first.fill(0); // the caller's copy: the remembered digest is not touched
+        expect(sha256OfImmutable(data)).toEqual(want);
+        expect(sha256OfImmutable(Uint8Array.from(data))).toEqual(want); // another array
+        expect(sha256OfImmutable(data.subarray(0, data.length >> 1))).toEqual(
+          reference(data.subarray(0, data.length >> 1)),
+        );
+      }),
     );
   });
 });

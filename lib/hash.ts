@@ -56,3 +56,22 @@ export function sha256Parts(...parts: Uint8Array[]): Uint8Array {
   const b = h.digest();
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
+
+/**
+ * sha256 of a transaction's bytes, computed once per byte array: a node hashes the same
+ * transaction at each step it passes (pre-verification, checkTx, mempool, gossip, proposal,
+ * data hash, commit, tx index), ~9 times for a 5 KB batch of orders. Keyed by the array
+ * itself (a WeakMap, so it goes with the array), which is why the bytes must never change
+ * once hashed: every transaction array in the node is received or built once and only read.
+ * Returns a fresh copy of the digest.
+ */
+const hashOfBytes = new WeakMap<Uint8Array, Uint8Array>();
+
+export function sha256OfImmutable(bytes: Uint8Array): Uint8Array {
+  let h = hashOfBytes.get(bytes);
+  if (h === undefined) {
+    h = sha256(bytes);
+    hashOfBytes.set(bytes, h);
+  }
+  return h.slice();
+}

@@ -36,7 +36,7 @@ import {
 import { BoundedMap } from "../lib/boundedMap.js";
 import { toHex } from "../lib/bytes.js";
 import { decode, encode } from "../lib/cbor.js";
-import { sha256 } from "../lib/hash.js";
+import { sha256, sha256OfImmutable } from "../lib/hash.js";
 import type { P2PHost } from "./p2p/index.js";
 
 export const SYNC_BATCH = 32;
@@ -182,7 +182,7 @@ export class P2PTransport implements Transport {
   broadcast(msg: ConsensusMessage): void {
     let data: Uint8Array;
     if (msg.type === "proposal") {
-      const hashes = msg.block.txs.map((t) => sha256(t));
+      const hashes = msg.block.txs.map((t) => sha256OfImmutable(t));
       this.remember(
         msg.block.txs,
         hashes.map((h) => toHex(h).toUpperCase()),

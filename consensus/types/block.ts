@@ -9,7 +9,7 @@
  */
 import { utf8 } from "../../lib/bytes.js";
 import { encode } from "../../lib/cbor.js";
-import { sha256 } from "../../lib/hash.js";
+import { sha256, sha256OfImmutable } from "../../lib/hash.js";
 import type { Commit } from "./commit.js";
 import type { DuplicateVoteEvidence } from "./evidence.js";
 
@@ -76,7 +76,7 @@ export function blockHash(b: Block): Uint8Array {
 }
 
 export function txHashes(txs: readonly Uint8Array[]): Uint8Array[] {
-  return txs.map((tx) => sha256(tx));
+  return txs.map((tx) => sha256OfImmutable(tx));
 }
 
 /** dataHash from tx hashes alone, so a compact block can be checked before fetching txs. */

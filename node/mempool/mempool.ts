@@ -14,7 +14,7 @@
 import type { CheckTxResponse } from "../../lib/abci.js";
 import { toHex } from "../../lib/bytes.js";
 import { ErrorCode } from "../../lib/errors.js";
-import { sha256 } from "../../lib/hash.js";
+import { sha256OfImmutable } from "../../lib/hash.js";
 
 export interface MempoolOptions {
   maxTxs: number;
@@ -55,7 +55,7 @@ export const DEFAULT_MEMPOOL: MempoolOptions = {
 };
 
 export function txHashHex(tx: Uint8Array): string {
-  return toHex(sha256(tx)).toUpperCase();
+  return toHex(sha256OfImmutable(tx)).toUpperCase();
 }
 
 export class Mempool {

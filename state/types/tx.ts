@@ -12,7 +12,7 @@ import { concatBytes, toHex, utf8 } from "../../lib/bytes.js";
 import { decode, encode } from "../../lib/cbor.js";
 import { ErrorCode, PerpetuaError } from "../../lib/errors.js";
 import { isPositiveDecimal, parseDecimal } from "../../lib/fixed.js";
-import { sha256 } from "../../lib/hash.js";
+import { sha256OfImmutable } from "../../lib/hash.js";
 import * as s from "../../lib/schema.js";
 
 /** Largest encoded transaction accepted anywhere (mempool, block, RPC). */
@@ -206,9 +206,12 @@ export function decodeTx(bytes: Uint8Array): Tx {
   return Tx.parse(decode(bytes), "tx");
 }
 
-/** The transaction hash: sha256 of its bytes (as CometBFT), shown as upper-case hex. */
+/**
+ * The transaction hash: sha256 of its bytes (as CometBFT), shown as upper-case hex. Computed
+ * once per byte array (sha256OfImmutable): transaction bytes are never modified.
+ */
 export function txHash(bytes: Uint8Array): Uint8Array {
-  return sha256(bytes);
+  return sha256OfImmutable(bytes);
 }
 
 export function txHashHex(bytes: Uint8Array): string {
