@@ -10,7 +10,12 @@
 import { ErrorCode, PerpetuaError } from "./errors.js";
 
 export interface Schema<T> {
-  /** Validates and converts; throws PerpetuaError(INVALID_FIELD) naming `path`. */
+  /**
+   * Validates and converts; throws PerpetuaError(INVALID_FIELD) naming `path`: every message
+   * starts with the path it was given. Objects and arrays give their members the empty path
+   * and put their own in front of a member's message when it throws, so the path of each
+   * field is only built for a value that fails, not for every field of every valid message.
+   */
   parse(v: unknown, path: string): T;
   readonly optional?: boolean;
 }
@@ -19,6 +24,11 @@ export type Infer<S> = S extends Schema<infer T> ? T : never;
 
 function bad(path: string, why: string): never {
   throw new PerpetuaError(ErrorCode.INVALID_FIELD, `${path}: ${why}`);
+}
+
+/** A member's error (its message starts at the member) under the member's full path. */
+function under(e: unknown, path: string): unknown {
+  return e instanceof PerpetuaError ? new PerpetuaError(e.code, path + e.message) : e;
 }
 
 export function string(opts: {
@@ -98,7 +108,13 @@ export function array<T>(item: Schema<T>, opts: { min?: number; max: number }): 
       if (!Array.isArray(v)) bad(path, "expected an array");
       if (v.length < min || v.length > opts.max) bad(path, `must have ${min}..${opts.max} items`);
       const out = new Array<T>(v.length);
-      for (let i = 0; i < v.length; i++) out[i] = item.parse(v[i], `${path}[${i}]`);
+      for (let i = 0; i < v.length; i++) {
+        try {
+          out[i] = item.parse(v[i], "");
+        } catch (e) {
+          throw under(e, `${path}[${i}]`);
+        }
+      }
       return out;
     },
   };
@@ -136,14 +152,19 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
         if (!Object.hasOwn(shape, k)) bad(path, `unknown field "${k}"`);
       }
       const out: Record<string, unknown> = {};
-      for (const k of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
         const s = shape[k];
         const fv = v[k];
         if (fv === undefined) {
           if (!s.optional) bad(`${path}.${k}`, "required");
           continue;
         }
-        out[k] = s.parse(fv, `${path}.${k}`);
+        try {
+          out[k] = s.parse(fv, "");
+        } catch (e) {
+          throw under(e, `${path}.${k}`);
+        }
       }
       return out as ObjectOf<S>;
     },
