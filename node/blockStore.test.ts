@@ -63,8 +63,17 @@ describe("NodeBlockStore recent results", () => {
     expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 21 - kept.length + i));
     const keptBytes = kept.reduce((s, h) => s + encodeResults(written.get(h)!).length, 0);
     expect(keptBytes).toBeLessThanOrEqual(8 << 20);
-    // Evicted and kept heights read back equal to what was written.
-    for (const h of [1, 10, 20]) expect(store.loadFinalizeResult(h)).toEqual(written.get(h));
+    // Evicted and kept heights read back equal to what was written, whole or one tx alone.
+    for (const h of [1, 10, 20]) {
+      expect(store.loadFinalizeResult(h)).toEqual(written.get(h));
+      expect(store.hasFinalizeResult(h)).toBe(true);
+      for (const i of [0, 7, 4095]) {
+        expect(store.loadTxResult(h, i)).toEqual(written.get(h)!.txResults[i]);
+      }
+      expect(store.loadTxResult(h, 4096)).toBeNull();
+    }
+    expect(store.hasFinalizeResult(21)).toBe(false);
+    expect(store.loadTxResult(21, 0)).toBeNull();
     await db.close();
   });
 

@@ -10,11 +10,11 @@ import { type Block, blockHash, txHashes } from "../consensus/types/block.js";
 import type { Commit } from "../consensus/types/commit.js";
 import { commitToCbor } from "../consensus/types/commit.js";
 import { blockFromCbor, blockToCbor, commitFromCbor } from "../consensus/types/messages.js";
-import type { FinalizeBlockResponse } from "../lib/abci.js";
+import type { ExecTxResult, FinalizeBlockResponse } from "../lib/abci.js";
 import { BoundedMap } from "../lib/boundedMap.js";
 import { decodeTrusted, encode } from "../lib/cbor.js";
 import { CodecBlockStore, type NodeDb } from "./db/index.js";
-import { decodeResults, encodeResults } from "./resultsCodec.js";
+import { decodeResults, decodeTxResultAt, encodeResults } from "./resultsCodec.js";
 
 /**
  * Crash points for fault tests (never set in production): PERPETUA_CRASH_POINT =
@@ -123,6 +123,22 @@ export class NodeBlockStore implements ConsensusBlockStore {
   /** Heights whose decoded results are held in memory (tests, metrics). */
   recentHeights(): number[] {
     return this.recent.keys();
+  }
+
+  /** Whether the results of `height` are stored, without decoding them. */
+  hasFinalizeResult(height: number): boolean {
+    return this.recent.has(height) || this.db.results.getSync(height) !== undefined;
+  }
+
+  /**
+   * One transaction's result: from the decoded heights in memory, else read alone out of the
+   * stored results (decodeTxResultAt) rather than decoding the whole height.
+   */
+  loadTxResult(height: number, index: number): ExecTxResult | null {
+    const hit = this.recent.get(height);
+    if (hit) return hit.txResults[index] ?? null;
+    const bytes = this.db.results.getSync(height);
+    return bytes ? (decodeTxResultAt(bytes, index) ?? null) : null;
   }
 
   loadFinalizeResult(height: number): FinalizeBlockResponse | null {

@@ -267,9 +267,8 @@ export class NodeChainSource implements ChainSource {
     const loc = await this.d.db.txIndex.get(hash);
     if (!loc) return undefined;
     const s = this.d.blocks.load(loc.height);
-    const r = this.d.blocks.loadFinalizeResult(loc.height);
-    if (!s || !r) return undefined;
-    const t = r.txResults[loc.index];
+    const t = this.d.blocks.loadTxResult(loc.height, loc.index);
+    if (!s || !t) return undefined;
     return {
       hash,
       height: loc.height,
@@ -294,8 +293,7 @@ export class NodeChainSource implements ChainSource {
     const hash = sha256(tx);
     const hex = Buffer.from(hash).toString("hex").toUpperCase();
     const { height, index } = await this.d.waitForTx(hex, timeoutMs);
-    const r = this.d.blocks.loadFinalizeResult(height)!;
-    const t = r.txResults[index];
+    const t = this.d.blocks.loadTxResult(height, index)!;
     return {
       check,
       committed: { height, result: { code: t.code, data: t.data, log: t.log, events: t.events } },

@@ -122,6 +122,7 @@ class FakeChain {
         height: () => Math.max(0, ...this.blocks.keys()),
         load: (h: number) => this.blocks.get(h) ?? null,
         loadFinalizeResult: (h: number) => this.results.get(h) ?? null,
+        hasFinalizeResult: (h: number) => this.results.has(h),
       },
       logger: silentLogger,
     };
@@ -254,6 +255,7 @@ class StoredChain {
         height: () => Math.max(0, ...this.blocks.keys()),
         load: (h) => this.blocks.get(h) ?? null,
         loadFinalizeResult: (h) => this.results.get(h) ?? null,
+        hasFinalizeResult: (h) => this.results.has(h),
       },
       logger: silentLogger,
     });

@@ -105,7 +105,7 @@ export class NodeExchangeSource implements ExchangeSource, ReplaySource {
   constructor(
     private readonly deps: {
       app: Pick<PerpetuaApp, "query" | "info">;
-      blocks: Pick<NodeBlockStore, "height" | "load" | "loadFinalizeResult">;
+      blocks: Pick<NodeBlockStore, "height" | "load" | "loadFinalizeResult" | "hasFinalizeResult">;
       logger: Logger;
     },
     opts: Partial<ExchangeSourceOptions> = {},
@@ -153,7 +153,7 @@ export class NodeExchangeSource implements ExchangeSource, ReplaySource {
   /** The last height whose results are stored (a block is stored before it is executed). */
   latestHeight(): number {
     const h = this.deps.blocks.height();
-    return h > 0 && !this.deps.blocks.loadFinalizeResult(h) ? h - 1 : h;
+    return h > 0 && !this.deps.blocks.hasFinalizeResult(h) ? h - 1 : h;
   }
 
   committed(height: number): CommittedHeight | undefined {

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AppEvent, FinalizeBlockResponse } from "../lib/abci.js";
 import { encode } from "../lib/cbor.js";
-import { decodeResults, encodeResults } from "./resultsCodec.js";
+import { decodeResults, decodeTxResultAt, encodeResults } from "./resultsCodec.js";
 
 const event: fc.Arbitrary<AppEvent> = fc.record({
   type: fc.string({ maxLength: 12 }),
@@ -75,5 +75,25 @@ describe("block results codec", () => {
     expect(decodeResults(first)).toEqual(big);
     expect(decodeResults(small).txResults).toHaveLength(1);
     expect(encodeResults(big)).toEqual(first);
+  });
+
+  it("reads one transaction's result alone, equal to the whole decode's", () => {
+    fc.assert(
+      fc.property(response, fc.nat(25), (r, i) => {
+        const bytes = encodeResults(r);
+        expect(decodeTxResultAt(bytes, i)).toEqual(decodeResults(bytes).txResults[i]);
+      }),
+      { numRuns: 300 },
+    );
+    const bytes = encodeResults({
+      txResults: [],
+      events: [],
+      validatorUpdates: [],
+      appHash: new Uint8Array(32),
+    });
+    expect(decodeTxResultAt(bytes, -1)).toBeUndefined();
+    expect(decodeTxResultAt(bytes, 0)).toBeUndefined();
+    expect(() => decodeTxResultAt(new Uint8Array([0x83, 0x80]), 0)).toThrow(/4-item array/);
+    expect(() => decodeTxResultAt(bytes.subarray(0, 1), 0)).toThrow();
   });
 });
