@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { HUGE_PAGES_TUNABLE, withHugePages } from "./hugePages.js";
+import { HUGE_PAGES_TUNABLE, hugePagesRequested, withHugePages } from "./hugePages.js";
 
 describe("withHugePages", () => {
   it("adds the tunable to an environment without GLIBC_TUNABLES", () => {
@@ -22,6 +22,17 @@ describe("withHugePages", () => {
 
   it("is turned off by PERPETUA_HUGE_PAGES=0", () => {
     expect(withHugePages({ PERPETUA_HUGE_PAGES: "0" }).GLIBC_TUNABLES).toBeUndefined();
+  });
+
+  it("tells whether an environment asks for huge pages", () => {
+    expect(hugePagesRequested(withHugePages({}))).toBe(true);
+    expect(
+      hugePagesRequested({ GLIBC_TUNABLES: "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2" }),
+    ).toBe(true);
+    expect(hugePagesRequested({ GLIBC_TUNABLES: "glibc.malloc.hugetlb=0" })).toBe(false);
+    expect(hugePagesRequested({ GLIBC_TUNABLES: "glibc.malloc.hugetlb=10" })).toBe(false);
+    expect(hugePagesRequested({})).toBe(false);
+    expect(hugePagesRequested(withHugePages({ PERPETUA_HUGE_PAGES: "0" }))).toBe(false);
   });
 });
 

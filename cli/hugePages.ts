@@ -29,3 +29,10 @@ export function withHugePages(env: NodeJS.ProcessEnv = process.env): NodeJS.Proc
   if (current.split(":").some((t) => t.startsWith("glibc.malloc.hugetlb="))) return { ...env };
   return { ...env, GLIBC_TUNABLES: `${current}:${HUGE_PAGES_TUNABLE}` };
 }
+
+/** Whether `env` asks glibc for huge pages (hugetlb=1, transparent; or 2, reserved pages). */
+export function hugePagesRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.GLIBC_TUNABLES ?? "")
+    .split(":")
+    .some((t) => t === "glibc.malloc.hugetlb=1" || t === "glibc.malloc.hugetlb=2");
+}

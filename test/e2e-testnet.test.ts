@@ -5,7 +5,7 @@
  * wiped data syncs from genesis, bad RPC input gets errors while the chain keeps going, and
  * a real CometBFT client (@cosmjs/tendermint-rpc) talks to a node.
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Comet38Client } from "@cosmjs/tendermint-rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -85,6 +85,11 @@ describe("4-validator testnet of real processes", () => {
     }
     for (let i = 0; i < 4; i++) await net.waitHeight(i, top);
     await sameChain(top);
+    // The testnet launches its nodes with huge pages requested, and each says so at start.
+    if (process.platform === "linux") {
+      const log = readFileSync(join(net.dir, "node0.log"), "utf8");
+      expect(log).toContain('"hugePages":true');
+    }
   }, 60_000);
 
   it("rejects a bad signature and a replayed nonce at the RPC with their codes", async () => {

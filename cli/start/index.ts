@@ -11,6 +11,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { PerpetuaNode } from "../../node/node.js";
 import { type Args, only, str } from "../args.js";
+import { hugePagesRequested } from "../hugePages.js";
 
 async function startProfiler(): Promise<(() => Promise<void>) | undefined> {
   const file = process.env.PERPETUA_CPU_PROFILE;
@@ -56,5 +57,14 @@ export async function run(args: Args): Promise<void> {
   } catch (e) {
     await node.stop().catch(() => undefined);
     throw e;
+  }
+  if (process.platform === "linux") {
+    const hugePages = hugePagesRequested();
+    node.log.info(
+      { hugePages },
+      hugePages
+        ? "huge pages requested for the state tree (GLIBC_TUNABLES)"
+        : "huge pages not requested: GLIBC_TUNABLES=glibc.malloc.hugetlb=1 makes commits faster (docs/operations.md)",
+    );
   }
 }
