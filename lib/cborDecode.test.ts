@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { equalBytes, fromHex } from "./bytes.js";
 import { decode, decodeTrusted, encode } from "./cbor.js";
-import { MAX_DEPTH } from "./cborDecode.js";
+import { elementBytes, MAX_DEPTH } from "./cborDecode.js";
 import { ErrorCode, PerpetuaError } from "./errors.js";
 
 /** The options lib/cbor.ts gave cborg before the hand-written decoder. */
@@ -611,5 +611,36 @@ describe("single-pass canonical CBOR decoder", () => {
     const m = Object.fromEntries(keys.map((k, i) => [k, i]));
     expect(decode(encode(m))).toStrictEqual(m);
     expect(decode(encode(m))).toStrictEqual(m);
+  });
+});
+
+describe("elementBytes", () => {
+  it("finds an element of nested arrays by its path: the same value the whole decode has", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(value, { maxLength: 6 }), { maxLength: 6 }),
+        fc.nat(7),
+        fc.nat(7),
+        (outer, i, j) => {
+          const bytes = encode(outer);
+          const whole = decodeTrusted(bytes) as unknown[][];
+          const row = elementBytes(bytes, [i]);
+          if (i >= outer.length) {
+            expect(row).toBeUndefined();
+            return;
+          }
+          expectSame(decodeTrusted(row!), whole[i], `[${i}]`);
+          const cell = elementBytes(bytes, [i, j]);
+          if (j >= outer[i].length) expect(cell).toBeUndefined();
+          else expectSame(decodeTrusted(cell!), whole[i][j], `[${i}][${j}]`);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(elementBytes(encode([1, 2]), [])).toEqual(encode([1, 2]));
+    expect(codeOf(() => elementBytes(encode({ a: 1 }), [0]))).toBe(ErrorCode.MALFORMED);
+    expect(codeOf(() => elementBytes(encode([[1, 2]]).subarray(0, 3), [0, 1]))).toBe(
+      ErrorCode.MALFORMED,
+    );
   });
 });

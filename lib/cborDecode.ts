@@ -344,12 +344,30 @@ function readItem(depth: number): unknown {
   }
 }
 
-/**
- * Decodes one canonical CBOR item filling all of `bytes`. Throws PerpetuaError MALFORMED or
- * NON_CANONICAL (see the module comment); with `trusted`, non-canonical input is decoded as
- * cborg's strict decode did instead of refused.
- */
-export function decodeCanonical(bytes: Uint8Array, trusted = false): unknown {
+/** Moves `pos` past one item without building it: lengths checked as readItem does. */
+function skipItem(depth: number): void {
+  if (pos >= end) malformed(`unexpected end of input at byte ${pos}`);
+  const ib = buf[pos];
+  const major = ib >> 5;
+  if (major === 2 || major === 3 || major === 4 || major === 5) {
+    pos += 1;
+    const len = readLength(ib & 31);
+    if (major <= 3) {
+      if (len > end - pos) malformed(`string length ${len} past the end at byte ${pos}`);
+      pos += len;
+      return;
+    }
+    const items = major === 4 ? len : 2 * len;
+    if (items > end - pos) malformed(`${items} items past the end at byte ${pos}`);
+    if (items > 0 && depth >= MAX_DEPTH) malformed(`nesting deeper than ${MAX_DEPTH}`);
+    for (let i = 0; i < items; i++) skipItem(depth + 1);
+    return;
+  }
+  readItem(depth); // an integer, a simple value or a float: nothing worth skipping
+}
+
+/** Points the cursor at the start of `bytes`. */
+function begin(bytes: Uint8Array): void {
   // A Buffer's slice() is a view: read through a plain Uint8Array over the same memory.
   buf =
     bytes.constructor === Uint8Array
@@ -358,6 +376,41 @@ export function decodeCanonical(bytes: Uint8Array, trusted = false): unknown {
   pos = 0;
   end = bytes.length;
   nonCanonical = null;
+}
+
+/**
+ * The bytes of one element of nested arrays, found without decoding the elements before it:
+ * `path` gives the index at each level (for [a, [b, c, d]], path [1, 2] gives d's bytes).
+ * Undefined when an index is past its array's end. For reading one entry out of a large
+ * stored record; the bytes are a view of `bytes`, to decode as usual.
+ */
+export function elementBytes(bytes: Uint8Array, path: readonly number[]): Uint8Array | undefined {
+  begin(bytes);
+  try {
+    for (const index of path) {
+      if (pos >= end) malformed(`unexpected end of input at byte ${pos}`);
+      const ib = buf[pos];
+      if (ib >> 5 !== 4) malformed(`expected an array at byte ${pos}`);
+      pos += 1;
+      const len = readLength(ib & 31);
+      if (!Number.isSafeInteger(index) || index < 0 || index >= len) return undefined;
+      for (let i = 0; i < index; i++) skipItem(1);
+    }
+    const start = pos;
+    skipItem(0);
+    return bytes.subarray(start, pos);
+  } finally {
+    buf = EMPTY;
+  }
+}
+
+/**
+ * Decodes one canonical CBOR item filling all of `bytes`. Throws PerpetuaError MALFORMED or
+ * NON_CANONICAL (see the module comment); with `trusted`, non-canonical input is decoded as
+ * cborg's strict decode did instead of refused.
+ */
+export function decodeCanonical(bytes: Uint8Array, trusted = false): unknown {
+  begin(bytes);
   let value: unknown;
   try {
     if (end === 0) malformed("empty input");

@@ -4,6 +4,7 @@
  */
 import type { AppEvent, ExecTxResult, FinalizeBlockResponse } from "../lib/abci.js";
 import { asSafeInt, decodeTrusted } from "../lib/cbor.js";
+import { elementBytes } from "../lib/cborDecode.js";
 import { RecordWriter } from "../lib/cborEncode.js";
 
 /**
@@ -66,54 +67,12 @@ export function decodeResults(bytes: Uint8Array): FinalizeBlockResponse {
 /**
  * The result of transaction `index` alone, read out of a height's stored results without
  * decoding the others (a `tx` query at devnet load would otherwise decode ~17,000 order
- * results to return one): the items before it are skipped by their CBOR headers. Undefined
- * when the height has fewer transactions.
+ * results to return one): elementBytes skips the items before it by their CBOR headers.
+ * Undefined when the height has fewer transactions.
  */
 export function decodeTxResultAt(bytes: Uint8Array, index: number): ExecTxResult | undefined {
-  const r = { at: 0 };
-  if (header(bytes, r, 4) !== 4) throw new Error("block results: not a 4-item array");
-  const n = header(bytes, r, 4);
-  if (!Number.isSafeInteger(index) || index < 0 || index >= n) return undefined;
-  for (let i = 0; i < index; i++) skip(bytes, r, 0);
-  const start = r.at;
-  skip(bytes, r, 0);
-  return txResultFromCbor(decodeTrusted(bytes.subarray(start, r.at)) as unknown[]);
-}
-
-/** Reads the head of a definite-length item of `major` at r.at; returns its argument. */
-function header(b: Uint8Array, r: { at: number }, major: number): number {
-  const ib = b[r.at];
-  if (ib === undefined || ib >> 5 !== major) throw new Error("block results: unexpected item");
-  return argument(b, r, ib & 0x1f);
-}
-
-function argument(b: Uint8Array, r: { at: number }, ai: number): number {
-  r.at++;
-  if (ai < 24) return ai;
-  const size = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
-  if (size === 0 || r.at + size > b.length) throw new Error("block results: bad length");
-  let v = 0;
-  for (let i = 0; i < size; i++) v = v * 256 + b[r.at + i];
-  r.at += size;
-  return v;
-}
-
-/** Moves r.at past one whole item (definite lengths only, as the results are written). */
-function skip(b: Uint8Array, r: { at: number }, depth: number): void {
-  if (depth > 64) throw new Error("block results: nested too deep");
-  const ib = b[r.at];
-  if (ib === undefined) throw new Error("block results: truncated");
-  const major = ib >> 5;
-  const ai = ib & 0x1f;
-  if (major === 7) {
-    // simple values and floats: the argument is the payload
-    argument(b, r, ai);
-    return;
-  }
-  const n = argument(b, r, ai);
-  if (major === 2 || major === 3) r.at += n;
-  else if (major === 4) for (let i = 0; i < n; i++) skip(b, r, depth + 1);
-  else if (major === 5) for (let i = 0; i < 2 * n; i++) skip(b, r, depth + 1);
-  else if (major === 6) skip(b, r, depth + 1);
-  if (r.at > b.length) throw new Error("block results: truncated");
+  // The stored layout: a 4-item array, its first item the tx results (0x84: its header).
+  if (bytes[0] !== 0x84) throw new Error("block results: not a 4-item array");
+  const item = elementBytes(bytes, [0, index]);
+  return item === undefined ? undefined : txResultFromCbor(decodeTrusted(item) as unknown[]);
 }
