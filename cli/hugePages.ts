@@ -18,21 +18,24 @@
  */
 
 export const HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1";
+const HUGETLB = "glibc.malloc.hugetlb=";
+
+/** The value GLIBC_TUNABLES gives glibc.malloc.hugetlb in `env`, if it sets it. */
+function hugetlbOf(env: NodeJS.ProcessEnv): string | undefined {
+  const t = (env.GLIBC_TUNABLES ?? "").split(":").find((x) => x.startsWith(HUGETLB));
+  return t?.slice(HUGETLB.length);
+}
 
 /** `env` with the huge-page tunable added to GLIBC_TUNABLES (a new object; env unchanged). */
 export function withHugePages(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  if (env.PERPETUA_HUGE_PAGES === "0") return { ...env };
+  if (env.PERPETUA_HUGE_PAGES === "0" || hugetlbOf(env) !== undefined) return { ...env };
   const current = env.GLIBC_TUNABLES;
-  if (current === undefined || current === "") {
-    return { ...env, GLIBC_TUNABLES: HUGE_PAGES_TUNABLE };
-  }
-  if (current.split(":").some((t) => t.startsWith("glibc.malloc.hugetlb="))) return { ...env };
-  return { ...env, GLIBC_TUNABLES: `${current}:${HUGE_PAGES_TUNABLE}` };
+  const tunables = current ? `${current}:${HUGE_PAGES_TUNABLE}` : HUGE_PAGES_TUNABLE;
+  return { ...env, GLIBC_TUNABLES: tunables };
 }
 
 /** Whether `env` asks glibc for huge pages (hugetlb=1, transparent; or 2, reserved pages). */
 export function hugePagesRequested(env: NodeJS.ProcessEnv = process.env): boolean {
-  return (env.GLIBC_TUNABLES ?? "")
-    .split(":")
-    .some((t) => t === "glibc.malloc.hugetlb=1" || t === "glibc.malloc.hugetlb=2");
+  const v = hugetlbOf(env);
+  return v === "1" || v === "2";
 }

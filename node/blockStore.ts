@@ -97,7 +97,7 @@ export class NodeBlockStore implements ConsensusBlockStore {
       appCommit,
     );
     this.blocks.saved(height);
-    this.remember(height, result, results.length);
+    this.recent.set(height, result, results.length);
     crashPoint("after-batch", height);
   }
 
@@ -113,11 +113,7 @@ export class NodeBlockStore implements ConsensusBlockStore {
         batch.put(this.db.txIndex, hashes[i], { height, index: i });
     }
     await this.db.write(batch);
-    this.remember(height, result, results.length);
-  }
-
-  private remember(height: number, result: FinalizeBlockResponse, bytes: number): void {
-    this.recent.set(height, result, bytes);
+    this.recent.set(height, result, results.length);
   }
 
   /** Heights whose decoded results are held in memory (tests, metrics). */

@@ -33,7 +33,7 @@ import {
 } from "../rpc/cometbft/index.js";
 import type { NodeBlockStore } from "./blockStore.js";
 import type { NodeDb } from "./db/index.js";
-import type { Mempool } from "./mempool/mempool.js";
+import { type Mempool, txHashHex } from "./mempool/mempool.js";
 import type { P2PHost } from "./p2p/index.js";
 
 export interface ChainSourceDeps {
@@ -290,8 +290,7 @@ export class NodeChainSource implements ChainSource {
   async broadcastTxCommit(tx: Uint8Array, timeoutMs: number) {
     const check = await this.d.submit(tx);
     if (check.code !== 0) return { check };
-    const hash = sha256(tx);
-    const hex = Buffer.from(hash).toString("hex").toUpperCase();
+    const hex = txHashHex(tx);
     const { height, index } = await this.d.waitForTx(hex, timeoutMs);
     const t = this.d.blocks.loadTxResult(height, index)!;
     return {

@@ -31,7 +31,7 @@ import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
 import type { Logger } from "pino";
 import { decode, encode } from "../../lib/cbor.js";
-import { sha256 } from "../../lib/hash.js";
+import { sha256OfImmutable } from "../../lib/hash.js";
 import { peerIdFromNodeKey, privateKeyFromNodeKey } from "./keys.js";
 import { P2PMetrics, type P2PMetricsSink } from "./metrics.js";
 import {
@@ -561,7 +561,7 @@ export class P2PHost extends EventEmitter<P2PHostEvents> {
     );
     const wanted = new Set(hashes.map(hexKey));
     for (const tx of txs) {
-      if (!wanted.delete(hexKey(sha256(tx)))) {
+      if (!wanted.delete(hexKey(sha256OfImmutable(tx)))) {
         this.penalize(peerId, "malformed_response");
         throw new P2PRequestError("protocol", `${this.protocols.txs}: unrequested transaction`);
       }
