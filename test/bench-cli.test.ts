@@ -12,7 +12,7 @@ import { CliError, parseArgs } from "../cli/args.js";
 import { humanTable } from "../cli/bench/index.js";
 import { parseBenchOptions, parseNodes } from "../cli/bench/options.js";
 import { farOrders } from "../cli/bench/orders.js";
-import { progressBar, progressLine } from "../cli/bench/progress.js";
+import { ProgressReporter, progressBar, progressLine } from "../cli/bench/progress.js";
 import { type BenchResult, percentile } from "../cli/bench/stats.js";
 import { nodeSigner } from "../rpc/client/nodeSigner.js";
 import { seedFromHex } from "../rpc/client/signer.js";
@@ -210,6 +210,29 @@ describe("rendering", () => {
       "12/30 s  submitted 12,345  committed 11,000  rejected 0  in flight 1,024  887 tx/s  44,355 orders/s",
     );
     expect(progressLine({ ...p, measuring: false }, 50)).toMatch(/^draining {2}submitted/);
+  });
+
+  it("pre-signing progress: a bar on a terminal, otherwise a line every few seconds and the last", () => {
+    const sink = (isTTY: boolean) => {
+      const lines: string[] = [];
+      const out = { isTTY, write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream;
+      return { lines, reporter: new ProgressReporter(50, out) };
+    };
+    const plain = sink(false);
+    for (let done = 100; done <= 36_000; done += 100) plain.reporter.signing(done, 36_000);
+    plain.reporter.signing(36_000, 36_000);
+    // The first count at once, nothing more within 5 s, the total once.
+    expect(plain.lines).toEqual([
+      "bench: signing 100 of 36,000 transactions ahead\n",
+      "bench: signing 36,000 of 36,000 transactions ahead\n",
+    ]);
+    const tty = sink(true);
+    tty.reporter.signing(9_000, 36_000);
+    expect(tty.lines).toEqual([
+      "\r\x1b[2K[######..................] signing 9,000 of 36,000 transactions ahead",
+    ]);
+    tty.reporter.note("ready");
+    expect(tty.lines.slice(1)).toEqual(["\n", "bench: ready\n"]);
   });
 
   it("the result table", () => {

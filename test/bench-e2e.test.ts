@@ -52,6 +52,8 @@ describe("perpetua bench against a live testnet", () => {
     expect(r.max_ms).toBeLessThan(30_000);
     // Not a terminal: progress as plain lines on stderr, no bar.
     expect(stderr).toContain("bench: funding 8 accounts with the faucet");
+    // Signed before the window, the last progress line the whole count.
+    expect(stderr).toMatch(/bench: signing ([\d,]+) of \1 transactions ahead\n/);
     expect(stderr).not.toContain("\r");
   }, 60_000);
 });

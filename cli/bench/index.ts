@@ -6,7 +6,9 @@
  * 1. N fresh ed25519 accounts (default 64), each funded with one `faucet` transaction (the
  *    chain must enable the faucet, as devnets do); the bench waits for those to commit.
  * 2. Transactions of K `place_order` messages each (default 50, at most 128) are signed ahead
- *    of submission (node:crypto signer) and kept in a buffer topped up in the background.
+ *    of submission (node:crypto signer), before the window: enough for the whole duration at
+ *    up to 60,000 orders/s (2,500 tx/s), or at `--rate`, within 192 MiB; a background signer
+ *    tops the queues up if the chain drains them faster.
  * 3. They are sent as JSON-RPC batches of `broadcast_tx_sync` (≤ 100 per request), each
  *    account through one node, spread over every `--node` given. Open loop by default: as
  *    fast as the nodes accept, with at most W transactions (default 1024, ≤ 50 per account)
@@ -57,7 +59,10 @@ export async function run(args: Args): Promise<void> {
       reporter.note(
         `${o.nodes.length} node${o.nodes.length > 1 ? "s" : ""}, ${o.accounts} accounts, ${o.ordersPerTx} orders per tx, ${o.rate === undefined ? `open loop (≤ ${o.inFlight} in flight)` : `${o.rate} tx/s`}, ${o.durationMs / 1000} s`,
       );
-      const r = await bench.run((p) => reporter.update(p));
+      const r = await bench.run(
+        (p) => reporter.update(p),
+        (done, total) => reporter.signing(done, total),
+      );
       reporter.done();
       return r;
     } finally {

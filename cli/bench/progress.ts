@@ -21,6 +21,8 @@ export function progressBar(fraction: number, width = BAR_WIDTH): string {
 
 export class ProgressReporter {
   private lastPlain = -Infinity;
+  private lastSigning = -Infinity;
+  private lastSigned = -1;
   private drawn = false;
 
   constructor(
@@ -37,6 +39,23 @@ export class ProgressReporter {
       this.lastPlain = p.elapsedMs;
       this.out.write(`bench: ${line}\n`);
     }
+  }
+
+  /** Pre-signing before the window: `done` of `total` transactions signed. */
+  signing(done: number, total: number): void {
+    const n = (x: number) => x.toLocaleString("en-US");
+    const line = `signing ${n(done)} of ${n(total)} transactions ahead`;
+    if (this.out.isTTY) {
+      this.out.write(`\r\x1b[2K${progressBar(done / total)} ${line}`);
+      this.drawn = true;
+      return;
+    }
+    const now = performance.now();
+    if (done === this.lastSigned) return;
+    if (done < total && now - this.lastSigning < PLAIN_EVERY_MS) return;
+    this.lastSigning = now;
+    this.lastSigned = done;
+    this.out.write(`bench: ${line}\n`);
   }
 
   /** Ends the bar's line so what follows starts on a fresh one. */
