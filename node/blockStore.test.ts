@@ -17,6 +17,7 @@ afterEach(async () => {
 });
 
 /** A height's results of about `kb` KiB encoded: order-like results with one event each. */
+/** Results of about `kb` KiB when stored: 4 transactions per KiB. */
 function results(height: number, kb: number): FinalizeBlockResponse {
   const n = Math.ceil((kb * 1024) / 256);
   return {
@@ -30,6 +31,7 @@ function results(height: number, kb: number): FinalizeBlockResponse {
           attributes: [
             { key: "market", value: "BTC-USD" },
             { key: "id", value: `${height}-${i}` },
+            { key: "owner", value: "ab".repeat(80) },
             { key: "status", value: "cancelled" },
           ],
         },

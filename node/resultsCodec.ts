@@ -1,61 +1,122 @@
 /**
- * Canonical CBOR of a FinalizeBlockResponse, as the node stores it (block_results) and
- * reads it back for the RPC and for crash recovery.
+ * The stored form of a FinalizeBlockResponse (block_results), as the node writes it and
+ * reads it back for the RPC and for crash recovery. It is the node's own storage format: no
+ * hash covers it and no peer reads it.
+ *
+ * Layout (canonical CBOR), a 5-item array:
+ *   [txResults, blockEvents, validatorUpdates, appHash, shapes]
+ *   txResult: [code, log, data, events]
+ *   event:    [shape, value₀, value₁, …]      its attribute values, in order
+ *   shapes:   [[type, [key₀, key₁, …]], …]    each distinct (type, keys) once, in first use
+ *
+ * At devnet load a block carries ~17,000 order events of 10 attributes each, every one with
+ * the same ten keys. Writing each key with each event made the results ~40 % larger
+ * (10 MB for a block of the bot's transactions), and those bytes went through the write
+ * batch, LevelDB's log, its memtable and its compactions. The shape table holds each key
+ * list once per height. The older layout, a 4-item array with each event as
+ * [type, [[key, value], …]], is still read (data written before this change).
  */
 import type { AppEvent, ExecTxResult, FinalizeBlockResponse } from "../lib/abci.js";
 import { asSafeInt, decodeTrusted } from "../lib/cbor.js";
 import { elementBytes } from "../lib/cborDecode.js";
 import { RecordWriter } from "../lib/cborEncode.js";
 
-/**
- * The results are written field by field: at devnet load a block holds ~17,000 order events
- * of 10 attributes each, and building the generic value first ([type, [[key, value], …]]
- * arrays for every event) was most of the cost. Same bytes as `encode` of that value
- * (resultsCodec.test.ts).
- */
+const V1_HEAD = 0x84; // a 4-item array
+const V2_HEAD = 0x85; // a 5-item array
+
+/** Written field by field (no generic value is built first); one writer, reused. */
 const writer = new RecordWriter();
 
-function writeEvents(w: RecordWriter, events: readonly AppEvent[]): void {
-  w.array(events.length);
-  for (const e of events) {
-    w.array(2).text(e.type).array(e.attributes.length);
-    for (const a of e.attributes) w.array(2).text(a.key).text(a.value);
+/** The shape table of one encoding: shape indexes by event type, and the shapes in order. */
+class Shapes {
+  private readonly byType = new Map<string, number[]>();
+  readonly list: { type: string; keys: string[] }[] = [];
+
+  /** The index of e's shape, added if new. Keys are compared in order (mostly the same strings). */
+  indexOf(e: AppEvent): number {
+    const attrs = e.attributes;
+    let candidates = this.byType.get(e.type);
+    if (candidates === undefined) {
+      candidates = [];
+      this.byType.set(e.type, candidates);
+    }
+    search: for (const i of candidates) {
+      const keys = this.list[i].keys;
+      if (keys.length !== attrs.length) continue;
+      for (let k = 0; k < keys.length; k++) if (keys[k] !== attrs[k].key) continue search;
+      return i;
+    }
+    const i = this.list.length;
+    this.list.push({ type: e.type, keys: attrs.map((a) => a.key) });
+    candidates.push(i);
+    return i;
   }
 }
 
-function eventsFromCbor(v: unknown): AppEvent[] {
-  return (v as [string, [string, string][]][]).map(([type, attrs]) => ({
-    type,
-    attributes: attrs.map(([key, value]) => ({ key, value })),
-  }));
+function writeEvents(w: RecordWriter, shapes: Shapes, events: readonly AppEvent[]): void {
+  w.array(events.length);
+  for (const e of events) {
+    const attrs = e.attributes;
+    w.array(attrs.length + 1).int(shapes.indexOf(e));
+    for (const a of attrs) w.text(a.value);
+  }
 }
 
 export function encodeResults(r: FinalizeBlockResponse): Uint8Array {
-  const w = writer.begin().array(4).array(r.txResults.length);
+  const shapes = new Shapes();
+  const w = writer.begin().array(5).array(r.txResults.length);
   for (const t of r.txResults) {
     w.array(4).int(t.code).text(t.log).bytes(t.data);
-    writeEvents(w, t.events);
+    writeEvents(w, shapes, t.events);
   }
-  writeEvents(w, r.events);
+  writeEvents(w, shapes, r.events);
   w.array(r.validatorUpdates.length);
   for (const u of r.validatorUpdates) w.array(2).bytes(u.pubKey).int(u.power);
-  return w.bytes(r.appHash).end();
+  w.bytes(r.appHash).array(shapes.list.length);
+  for (const s of shapes.list) {
+    w.array(2).text(s.type).array(s.keys.length);
+    for (const k of s.keys) w.text(k);
+  }
+  return w.end();
 }
 
-function txResultFromCbor(t: unknown[]): ExecTxResult {
+type EventReader = (v: unknown) => AppEvent[];
+
+/** Events of the older layout: [type, [[key, value], …]] each. */
+const v1Events: EventReader = (v) =>
+  (v as [string, [string, string][]][]).map(([type, attrs]) => ({
+    type,
+    attributes: attrs.map(([key, value]) => ({ key, value })),
+  }));
+
+function v2Events(shapesValue: unknown): EventReader {
+  const shapes = shapesValue as [string, string[]][];
+  return (v) =>
+    (v as unknown[][]).map((e) => {
+      const shape = shapes[e[0] as number];
+      if (shape === undefined || shape[1].length !== e.length - 1)
+        throw new Error(`block results: event of unknown shape ${String(e[0])}`);
+      const [type, keys] = shape;
+      return { type, attributes: keys.map((key, i) => ({ key, value: e[i + 1] as string })) };
+    });
+}
+
+function txResultFromCbor(t: unknown[], events: EventReader): ExecTxResult {
   return {
     code: asSafeInt(t[0], "code"),
     log: t[1] as string,
     data: t[2] as Uint8Array,
-    events: eventsFromCbor(t[3]),
+    events: events(t[3]),
   };
 }
 
 export function decodeResults(bytes: Uint8Array): FinalizeBlockResponse {
-  const [txs, events, updates, appHash] = decodeTrusted(bytes) as unknown[];
+  const head = checkHead(bytes);
+  const [txs, events, updates, appHash, shapes] = decodeTrusted(bytes) as unknown[];
+  const readEvents = head === V2_HEAD ? v2Events(shapes) : v1Events;
   return {
-    txResults: (txs as unknown[][]).map(txResultFromCbor),
-    events: eventsFromCbor(events),
+    txResults: (txs as unknown[][]).map((t) => txResultFromCbor(t, readEvents)),
+    events: readEvents(events),
     validatorUpdates: (updates as unknown[][]).map((u) => ({
       pubKey: u[0] as Uint8Array,
       power: asSafeInt(u[1], "power"),
@@ -71,8 +132,21 @@ export function decodeResults(bytes: Uint8Array): FinalizeBlockResponse {
  * Undefined when the height has fewer transactions.
  */
 export function decodeTxResultAt(bytes: Uint8Array, index: number): ExecTxResult | undefined {
-  // The stored layout: a 4-item array, its first item the tx results (0x84: its header).
-  if (bytes[0] !== 0x84) throw new Error("block results: not a 4-item array");
+  const head = checkHead(bytes);
   const item = elementBytes(bytes, [0, index]);
-  return item === undefined ? undefined : txResultFromCbor(decodeTrusted(item) as unknown[]);
+  if (item === undefined) return undefined;
+  const readEvents =
+    head === V2_HEAD ? v2Events(decodeTrusted(elementBytes(bytes, [4]) ?? fail())) : v1Events;
+  return txResultFromCbor(decodeTrusted(item) as unknown[], readEvents);
+}
+
+function checkHead(bytes: Uint8Array): number {
+  const head = bytes[0];
+  if (head !== V1_HEAD && head !== V2_HEAD)
+    throw new Error("block results: not a 4- or 5-item array");
+  return head;
+}
+
+function fail(): never {
+  throw new Error("block results: no shape table");
 }
