@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { AppEvent, FinalizeBlockResponse } from "../lib/abci.js";
+import type { AppEvent, CompactEvent, FinalizeBlockResponse } from "../lib/abci.js";
 import { encode } from "../lib/cbor.js";
 import { decodeResults, decodeTxResultAt, encodeResults } from "./resultsCodec.js";
 
@@ -108,6 +108,44 @@ describe("block results codec", () => {
         expect(decodeResults(bytes)).toEqual(r);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it("writes compact events (shared keys, values on read) as the same bytes as plain ones", () => {
+    const shared = new Map<string, readonly string[]>();
+    const compact = (e: AppEvent): AppEvent => {
+      const id = JSON.stringify([e.type, e.attributes.map((a) => a.key)]);
+      if (!shared.has(id))
+        shared.set(
+          id,
+          e.attributes.map((a) => a.key),
+        );
+      const keys = shared.get(id)!;
+      const values = e.attributes.map((a) => a.value);
+      const c: CompactEvent = {
+        type: e.type,
+        keys,
+        value: (i) => values[i],
+        get attributes() {
+          return keys.map((key, i) => ({ key, value: values[i] }));
+        },
+      };
+      return c;
+    };
+    fc.assert(
+      fc.property(shapedResponse, fc.array(fc.boolean(), { maxLength: 40 }), (r, pick) => {
+        let n = 0;
+        const mixed = (es: readonly AppEvent[]) => es.map((e) => (pick[n++ % 40] ? compact(e) : e));
+        const m: FinalizeBlockResponse = {
+          ...r,
+          txResults: r.txResults.map((t) => ({ ...t, events: mixed(t.events) })),
+          events: mixed(r.events),
+        };
+        const bytes = encodeResults(m);
+        expect(bytes).toEqual(encodeResults(r));
+        expect(decodeResults(bytes)).toEqual(r);
+      }),
+      { numRuns: 300 },
     );
   });
 

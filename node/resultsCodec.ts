@@ -16,7 +16,12 @@
  * list once per height. The older layout, a 4-item array with each event as
  * [type, [[key, value], …]], is still read (data written before this change).
  */
-import type { AppEvent, ExecTxResult, FinalizeBlockResponse } from "../lib/abci.js";
+import {
+  type AppEvent,
+  type ExecTxResult,
+  type FinalizeBlockResponse,
+  isCompactEvent,
+} from "../lib/abci.js";
 import { asSafeInt, decodeTrusted } from "../lib/cbor.js";
 import { elementBytes } from "../lib/cborDecode.js";
 import { RecordWriter } from "../lib/cborEncode.js";
@@ -30,35 +35,56 @@ const writer = new RecordWriter();
 /** The shape table of one encoding: shape indexes by event type, and the shapes in order. */
 class Shapes {
   private readonly byType = new Map<string, number[]>();
-  readonly list: { type: string; keys: string[] }[] = [];
+  readonly list: { type: string; keys: readonly string[] }[] = [];
 
-  /** The index of e's shape, added if new. Keys are compared in order (mostly the same strings). */
+  /** The index of e's shape, added if new. */
   indexOf(e: AppEvent): number {
-    const attrs = e.attributes;
     let candidates = this.byType.get(e.type);
     if (candidates === undefined) {
       candidates = [];
       this.byType.set(e.type, candidates);
     }
-    search: for (const i of candidates) {
-      const keys = this.list[i].keys;
-      if (keys.length !== attrs.length) continue;
-      for (let k = 0; k < keys.length; k++) if (keys[k] !== attrs[k].key) continue search;
-      return i;
-    }
+    for (const i of candidates) if (hasKeys(e, this.list[i].keys)) return i;
     const i = this.list.length;
-    this.list.push({ type: e.type, keys: attrs.map((a) => a.key) });
+    this.list.push({
+      type: e.type,
+      keys: isCompactEvent(e) ? e.keys : e.attributes.map((a) => a.key),
+    });
     candidates.push(i);
     return i;
   }
 }
 
+/**
+ * Whether e's attribute keys are `keys`, in order: a compact event's shared key array
+ * matches by identity; otherwise keys are compared one by one (mostly the same strings).
+ */
+function hasKeys(e: AppEvent, keys: readonly string[]): boolean {
+  if (isCompactEvent(e)) {
+    const own = e.keys;
+    if (own === keys) return true;
+    if (own.length !== keys.length) return false;
+    for (let k = 0; k < own.length; k++) if (own[k] !== keys[k]) return false;
+    return true;
+  }
+  const attrs = e.attributes;
+  if (attrs.length !== keys.length) return false;
+  for (let k = 0; k < attrs.length; k++) if (attrs[k].key !== keys[k]) return false;
+  return true;
+}
+
 function writeEvents(w: RecordWriter, shapes: Shapes, events: readonly AppEvent[]): void {
   w.array(events.length);
   for (const e of events) {
-    const attrs = e.attributes;
-    w.array(attrs.length + 1).int(shapes.indexOf(e));
-    for (const a of attrs) w.text(a.value);
+    if (isCompactEvent(e)) {
+      const n = e.keys.length;
+      w.array(n + 1).int(shapes.indexOf(e));
+      for (let i = 0; i < n; i++) w.text(e.value(i));
+    } else {
+      const attrs = e.attributes;
+      w.array(attrs.length + 1).int(shapes.indexOf(e));
+      for (const a of attrs) w.text(a.value);
+    }
   }
 }
 

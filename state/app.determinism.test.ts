@@ -9,6 +9,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { AppEvent, FinalizeBlockResponse } from "../lib/abci.js";
 import { toHex } from "../lib/bytes.js";
 import { Prng } from "../test/sim/prng.js";
 import { PerpetuaApp } from "./app.js";
@@ -24,6 +25,16 @@ import {
   validators,
 } from "./testkit.js";
 import type { Msg } from "./types/tx.js";
+
+/** A height's results as clients read them: codes, logs, data and every event attribute. */
+function resultsText(r: FinalizeBlockResponse): string {
+  const events = (es: readonly AppEvent[]) =>
+    es.map((e) => `${e.type}{${e.attributes.map((x) => `${x.key}=${x.value}`).join(",")}}`);
+  return JSON.stringify([
+    r.txResults.map((t) => [t.code, t.log, toHex(t.data), events(t.events)]),
+    events(r.events),
+  ]);
+}
 
 function rng(seed: number): () => number {
   const p = new Prng(seed);
@@ -135,6 +146,9 @@ async function run(blocks: number, seed: number) {
     const ha = toHex(ra.appHash);
     expect(toHex(rb.appHash), `height ${h}: restarted app diverged`).toBe(ha);
     expect(toHex(rc.appHash), `height ${h}: checkTx'd app diverged`).toBe(ha);
+    // What clients read (results and events, compact ones through their attributes) agrees too.
+    expect(resultsText(rb), `height ${h}: restarted app's results differ`).toBe(resultsText(ra));
+    expect(resultsText(rc), `height ${h}: checkTx'd app's results differ`).toBe(resultsText(ra));
     hashes.push(ha);
   }
   return { a, hashes };

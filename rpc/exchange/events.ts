@@ -9,7 +9,7 @@
  * commits) and funding on `account:` (`fundingPaymentsOf`: the events give the index move,
  * the caller gives the positions held, which node/exchangeSource.ts derives exactly).
  */
-import type { AppEvent, FinalizeBlockResponse } from "../../lib/abci.js";
+import { type AppEvent, type FinalizeBlockResponse, isCompactEvent } from "../../lib/abci.js";
 import { toHex } from "../../lib/bytes.js";
 import {
   type DecimalUnit,
@@ -147,12 +147,21 @@ export function isoTime(ms: number): string {
 
 /** One attribute, without building the whole record (most events concern no subscriber). */
 function attr(e: AppEvent, key: string): string {
+  if (isCompactEvent(e)) {
+    const i = e.keys.indexOf(key);
+    return i < 0 ? "" : e.value(i);
+  }
   for (const a of e.attributes) if (a.key === key) return a.value;
   return "";
 }
 
 function attrs(e: AppEvent): Record<string, string> {
   const out: Record<string, string> = {};
+  if (isCompactEvent(e)) {
+    const keys = e.keys;
+    for (let i = 0; i < keys.length; i++) out[keys[i]] = e.value(i);
+    return out;
+  }
   for (const a of e.attributes) out[a.key] = a.value;
   return out;
 }

@@ -2,7 +2,7 @@
  * What one block's execution carries around: its height and time, the events it emits (in
  * emission order, which is deterministic), and the dirty set for persistence.
  */
-import type { AppEvent } from "../../lib/abci.js";
+import type { AppEvent, CompactEvent, EventAttribute } from "../../lib/abci.js";
 import { type DecimalUnit, fromUnits } from "../../lib/fixed.js";
 import type { FillRecord } from "./fills.js";
 import type { Dirty, Exchange, MarketRec, OrderRec } from "./types.js";
@@ -61,7 +61,7 @@ export function sizeText(m: MarketRec, lots: bigint | number): string {
 }
 
 /** The attribute list of event(), built directly: same keys, same order, same texts. */
-function attr(key: string, value: string): { key: string; value: string } {
+function attr(key: string, value: string): EventAttribute {
   return { key, value };
 }
 
@@ -84,6 +84,99 @@ export function fillEvent(m: MarketRec, f: FillRecord, liquidation = false): App
   };
 }
 
+const ORDER_KEYS: readonly string[] = [
+  "market",
+  "owner",
+  "orderId",
+  "clientId",
+  "side",
+  "price",
+  "size",
+  "remaining",
+  "status",
+  "reason",
+];
+
+/**
+ * The `order` event as a CompactEvent (lib/abci.ts): the order's fields and units, copied
+ * (the record itself may die young), and its texts written only when read.
+ */
+class OrderEvent implements CompactEvent {
+  readonly type = "order";
+  readonly #market: string;
+  readonly #owner: string;
+  readonly #id: number;
+  readonly #clientId: number;
+  readonly #side: string;
+  readonly #priceTicks: number;
+  readonly #sizeLots: number;
+  readonly #remainingLots: number | bigint;
+  readonly #status: string;
+  readonly #reason: string;
+  readonly #tick: DecimalUnit;
+  readonly #step: DecimalUnit;
+
+  constructor(
+    m: MarketRec,
+    o: OrderRec,
+    status: string,
+    remainingLots: number | bigint,
+    reason: string,
+  ) {
+    this.#market = o.market;
+    this.#owner = o.owner;
+    this.#id = o.id;
+    this.#clientId = o.clientId;
+    this.#side = o.side;
+    this.#priceTicks = o.priceTicks;
+    this.#sizeLots = o.sizeLots;
+    this.#remainingLots = remainingLots;
+    this.#status = status;
+    this.#reason = reason;
+    this.#tick = m.params.tickSize;
+    this.#step = m.params.stepSize;
+  }
+
+  get keys(): readonly string[] {
+    return ORDER_KEYS;
+  }
+
+  value(i: number): string {
+    switch (i) {
+      case 0:
+        return this.#market;
+      case 1:
+        return this.#owner;
+      case 2:
+        return String(this.#id);
+      case 3:
+        return String(this.#clientId);
+      case 4:
+        return this.#side;
+      case 5:
+        return unitText(this.#priceTicks, this.#tick);
+      case 6:
+        return unitText(this.#sizeLots, this.#step);
+      case 7:
+        return unitText(this.#remainingLots, this.#step);
+      case 8:
+        return this.#status;
+      case 9:
+        return this.#reason;
+      default:
+        throw new RangeError(`order event: no attribute ${i}`);
+    }
+  }
+
+  get attributes(): EventAttribute[] {
+    return ORDER_KEYS.map((key, i) => attr(key, this.value(i)));
+  }
+
+  toJSON(): AppEvent {
+    return { type: this.type, attributes: this.attributes };
+  }
+}
+
 export function orderEvent(
   m: MarketRec,
   o: OrderRec,
@@ -91,21 +184,7 @@ export function orderEvent(
   remainingLots: number | bigint,
   reason = "",
 ): AppEvent {
-  return {
-    type: "order",
-    attributes: [
-      attr("market", o.market),
-      attr("owner", o.owner),
-      attr("orderId", String(o.id)),
-      attr("clientId", String(o.clientId)),
-      attr("side", o.side),
-      attr("price", priceText(m, o.priceTicks)),
-      attr("size", sizeText(m, o.sizeLots)),
-      attr("remaining", sizeText(m, remainingLots)),
-      attr("status", status),
-      attr("reason", reason),
-    ],
-  };
+  return new OrderEvent(m, o, status, remainingLots, reason);
 }
 
 export function markMarket(ctx: BlockCtx, m: MarketRec): void {
