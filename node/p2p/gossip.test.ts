@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import type { P2PHost } from "./host.js";
+import { fastMsgId, msgId, type P2PHost } from "./host.js";
 import { recorder, testHost, waitFor } from "./testing.js";
 
 const hosts: P2PHost[] = [];
@@ -106,5 +107,31 @@ describe("isolation and lifecycle", () => {
     await a.stop();
     await b.start();
     expect(b.multiaddrs()[0]).toContain(`/tcp/${port}/`);
+  });
+});
+
+describe("message ids", () => {
+  const sha = (...parts: (string | Uint8Array)[]) => {
+    const h = createHash("sha256");
+    for (const p of parts) h.update(p);
+    return h.digest();
+  };
+
+  it("are sha256(topic ‖ data), the fast one its base64, the digest reused once", () => {
+    const data = new Uint8Array(50_000).map((_, i) => i * 7);
+    const a = sha("/perpetua/tx", data);
+    // Received: the fast id, then the full id of the same array.
+    expect(fastMsgId("/perpetua/tx", data)).toBe(a.toString("base64"));
+    expect(Buffer.from(msgId("/perpetua/tx", data))).toEqual(a);
+    // Another topic for the same array is another message.
+    expect(fastMsgId("/perpetua/tx", data)).toBe(a.toString("base64"));
+    expect(Buffer.from(msgId("/perpetua/votes", data))).toEqual(sha("/perpetua/votes", data));
+    // A buffer reused by a publisher: its id follows its bytes.
+    data[0] ^= 1;
+    expect(Buffer.from(msgId("/perpetua/tx", data))).toEqual(sha("/perpetua/tx", data));
+    expect(fastMsgId("/perpetua/tx", data)).toBe(sha("/perpetua/tx", data).toString("base64"));
+    expect(Buffer.from(msgId("/perpetua/tx", data.slice()))).toEqual(sha("/perpetua/tx", data));
+    expect(fastMsgId(undefined, undefined)).toBe(sha("").toString("base64"));
+    expect(fastMsgId("t", undefined)).toBe(sha("t").toString("base64"));
   });
 });

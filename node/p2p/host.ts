@@ -999,14 +999,31 @@ function hexKey(b: Uint8Array): string {
 /**
  * Message ids cover the topic and the data: the same bytes on two topics are two messages.
  * The fast id is the same digest, so duplicates are dropped before the full path runs.
+ * Gossipsub asks for both ids of a received message, on the same data array: the digest the
+ * fast id computed is handed to the next msgId of that array, once (a tx batch is ~50 KB:
+ * this was a second sha256 of it per batch per peer). Only received data takes this path,
+ * and nothing modifies it; a publisher may reuse its buffer, and msgId hashes that afresh.
  */
-function msgId(topic: string, data: Uint8Array): Uint8Array {
+const fastDigests = new WeakMap<Uint8Array, { topic: string; digest: Buffer }>();
+const NO_DATA = new Uint8Array(0);
+
+function digestOf(topic: string, data: Uint8Array): Buffer {
   return createHash("sha256").update(topic).update(data).digest();
 }
 
-function fastMsgId(topic: string | undefined, data: Uint8Array | undefined): string {
-  const h = createHash("sha256");
-  if (topic) h.update(topic);
-  if (data) h.update(data);
-  return h.digest("base64");
+export function msgId(topic: string, data: Uint8Array): Uint8Array {
+  const hit = fastDigests.get(data);
+  if (hit !== undefined) {
+    fastDigests.delete(data);
+    if (hit.topic === topic) return hit.digest;
+  }
+  return digestOf(topic, data);
+}
+
+export function fastMsgId(topic: string | undefined, data: Uint8Array | undefined): string {
+  const t = topic ?? "";
+  const d = data ?? NO_DATA;
+  const digest = digestOf(t, d);
+  fastDigests.set(d, { topic: t, digest });
+  return digest.toString("base64");
 }
