@@ -17,7 +17,6 @@ afterEach(async () => {
 });
 
 /** A height's results of about `kb` KiB encoded: order-like results with one event each. */
-/** Results of about `kb` KiB when stored: 4 transactions per KiB. */
 function results(height: number, kb: number): FinalizeBlockResponse {
   const n = Math.ceil((kb * 1024) / 256);
   return {

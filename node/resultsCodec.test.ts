@@ -114,13 +114,10 @@ describe("block results codec", () => {
   it("writes compact events (shared keys, values on read) as the same bytes as plain ones", () => {
     const shared = new Map<string, readonly string[]>();
     const compact = (e: AppEvent): AppEvent => {
-      const id = JSON.stringify([e.type, e.attributes.map((a) => a.key)]);
-      if (!shared.has(id))
-        shared.set(
-          id,
-          e.attributes.map((a) => a.key),
-        );
-      const keys = shared.get(id)!;
+      const own = e.attributes.map((a) => a.key);
+      const id = JSON.stringify([e.type, own]);
+      const keys = shared.get(id) ?? own;
+      shared.set(id, keys);
       const values = e.attributes.map((a) => a.value);
       const c: CompactEvent = {
         type: e.type,

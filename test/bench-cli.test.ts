@@ -228,11 +228,14 @@ describe("rendering", () => {
     ]);
     const tty = sink(true);
     tty.reporter.signing(9_000, 36_000);
+    tty.reporter.signing(9_100, 36_000); // within 100 ms of the last redraw
+    tty.reporter.signing(36_000, 36_000);
     expect(tty.lines).toEqual([
       "\r\x1b[2K[######..................] signing 9,000 of 36,000 transactions ahead",
+      "\r\x1b[2K[########################] signing 36,000 of 36,000 transactions ahead",
     ]);
     tty.reporter.note("ready");
-    expect(tty.lines.slice(1)).toEqual(["\n", "bench: ready\n"]);
+    expect(tty.lines.slice(2)).toEqual(["\n", "bench: ready\n"]);
   });
 
   it("the result table", () => {

@@ -243,9 +243,9 @@ export class BenchRun {
   }
 
   /**
-   * Transactions kept signed ahead per node while measuring: twice its share of the window. Submission never
-   * outruns the window, and the signer refills in the background faster than a chain
-   * commits (≈ 0.25 ms per 50-order transaction with node:crypto).
+   * Transactions kept signed ahead per node while measuring: twice its share of the window.
+   * Submission never outruns the window, and the signer refills in the background faster
+   * than a chain commits (≈ 0.25 ms per 50-order transaction with node:crypto).
    */
   private aheadPerNode(): number {
     return Math.max(2 * this.windowPerNode, MAX_BATCH);

@@ -6,6 +6,7 @@ import type { Progress } from "./load.js";
 
 const BAR_WIDTH = 24;
 const PLAIN_EVERY_MS = 5_000;
+const BAR_EVERY_MS = 100;
 
 export function progressLine(p: Progress, ordersPerTx: number): string {
   const s = (ms: number) => Math.floor(ms / 1000);
@@ -41,21 +42,26 @@ export class ProgressReporter {
     }
   }
 
-  /** Pre-signing before the window: `done` of `total` transactions signed. */
+  /**
+   * Pre-signing before the window: `done` of `total` transactions signed. Called every few
+   * milliseconds; a terminal's bar is redrawn at most every 100 ms, a plain line written
+   * every 5 s, and the last count always.
+   */
   signing(done: number, total: number): void {
+    const now = performance.now();
+    if (done === this.lastSigned) return;
+    const every = this.out.isTTY ? BAR_EVERY_MS : PLAIN_EVERY_MS;
+    if (done < total && now - this.lastSigning < every) return;
+    this.lastSigning = now;
+    this.lastSigned = done;
     const n = (x: number) => x.toLocaleString("en-US");
     const line = `signing ${n(done)} of ${n(total)} transactions ahead`;
     if (this.out.isTTY) {
       this.out.write(`\r\x1b[2K${progressBar(done / total)} ${line}`);
       this.drawn = true;
-      return;
+    } else {
+      this.out.write(`bench: ${line}\n`);
     }
-    const now = performance.now();
-    if (done === this.lastSigned) return;
-    if (done < total && now - this.lastSigning < PLAIN_EVERY_MS) return;
-    this.lastSigning = now;
-    this.lastSigned = done;
-    this.out.write(`bench: ${line}\n`);
   }
 
   /** Ends the bar's line so what follows starts on a fresh one. */
