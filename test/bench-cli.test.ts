@@ -4,11 +4,13 @@
  * the progress and result rendering, and user errors of the real command (exit 1, one line).
  */
 import { execFile } from "node:child_process";
+import http from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { CliError, parseArgs } from "../cli/args.js";
+import { closeAgents, postJson } from "../cli/bench/http.js";
 import { humanTable } from "../cli/bench/index.js";
 import { parseBenchOptions, parseNodes } from "../cli/bench/options.js";
 import { farOrders } from "../cli/bench/orders.js";
@@ -317,5 +319,61 @@ describe("perpetua bench: user errors print one line and exit 1", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain(`error: status: cannot reach http://127.0.0.1:${port}: `);
     expect(r.stderr).toContain("ECONNREFUSED");
+  });
+});
+
+describe("the bench's JSON-RPC POSTs (node:http, keep-alive)", () => {
+  async function server(handler: http.RequestListener): Promise<{ url: string; close(): void }> {
+    const srv = http.createServer(handler);
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const { port } = srv.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}/`,
+      close: () => {
+        closeAgents();
+        srv.closeAllConnections();
+        srv.close();
+      },
+    };
+  }
+
+  it("sends the body, parses the answer and reuses its socket", async () => {
+    const sockets = new Set<unknown>();
+    const s = await server((req, res) => {
+      sockets.add(req.socket);
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ echo: JSON.parse(body), length: req.headers["content-length"] }));
+      });
+    });
+    try {
+      const a = await postJson(s.url, '[{"id":0,"x":"é"}]', 5_000);
+      expect(a).toEqual({ status: 200, body: { echo: [{ id: 0, x: "é" }], length: "19" } });
+      const b = await postJson(s.url, "[1]", 5_000);
+      expect(b.body).toEqual({ echo: [1], length: "3" });
+      expect(sockets.size).toBe(1);
+    } finally {
+      s.close();
+    }
+  });
+
+  it("rejects an answer that is not JSON, a refused connection and a silent server", async () => {
+    const s = await server((req, res) => {
+      if (req.url === "/slow") return; // never answers
+      res.statusCode = 502;
+      res.end("<html>bad gateway</html>");
+    });
+    try {
+      await expect(postJson(s.url, "[]", 5_000)).rejects.toThrow(/HTTP 502: not JSON: <html>/);
+      await expect(postJson(`${s.url}slow`, "[]", 300)).rejects.toThrow(/no answer within 300 ms/);
+      const port = await closedPort();
+      await expect(postJson(`http://127.0.0.1:${port}/`, "[]", 5_000)).rejects.toThrow(
+        /ECONNREFUSED/,
+      );
+    } finally {
+      s.close();
+    }
   });
 });
