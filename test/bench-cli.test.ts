@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { CliError, parseArgs } from "../cli/args.js";
+import { blockTxs } from "../cli/bench/follow.js";
 import { closeAgents, postJson } from "../cli/bench/http.js";
 import { humanTable } from "../cli/bench/index.js";
 import { parseBenchOptions, parseNodes } from "../cli/bench/options.js";
@@ -354,6 +355,39 @@ describe("the bench's JSON-RPC POSTs (node:http, keep-alive)", () => {
       const b = await postJson(s.url, "[1]", 5_000);
       expect(b.body).toEqual({ echo: [1], length: "3" });
       expect(sockets.size).toBe(1);
+    } finally {
+      s.close();
+    }
+  });
+
+  it("reads a block's transactions, and says why when a node does not have the block", async () => {
+    const asked: unknown[] = [];
+    const s = await server((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        const call = JSON.parse(body);
+        asked.push(call);
+        const h = Number(call.params.height);
+        res.end(
+          JSON.stringify(
+            h === 7
+              ? { jsonrpc: "2.0", id: 1, result: { block: { data: { txs: ["AAE=", "AgM="] } } } }
+              : {
+                  jsonrpc: "2.0",
+                  id: 1,
+                  error: { code: -32603, message: `height ${h} is not available` },
+                },
+          ),
+        );
+      });
+    });
+    try {
+      expect(await blockTxs(s.url.replace(/\/$/, ""), 7)).toEqual(["AAE=", "AgM="]);
+      await expect(blockTxs(s.url.replace(/\/$/, ""), 9)).rejects.toThrow(
+        /height 9 is not available/,
+      );
+      expect(asked[0]).toEqual({ jsonrpc: "2.0", id: 1, method: "block", params: { height: "7" } });
     } finally {
       s.close();
     }

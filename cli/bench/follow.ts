@@ -14,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import type { PerpetuaClient } from "../../rpc/client/client.js";
 import { SubscriptionClient } from "../../rpc/client/subscriptions.js";
 import { txHashHex } from "../../state/types/tx.js";
+import { postJson } from "./http.js";
 
 export interface BlockSeen {
   height: number;
@@ -37,9 +38,15 @@ export class CommitFollower {
   /** Heights whose block could not be read after retries (their transactions count as lost). */
   missedBlocks = 0;
 
+  /**
+   * `readers`: RPC base URLs the blocks are read from, height h from readers[h mod n] (a
+   * ~3 MB JSON answer per height at devnet load, so spread over the nodes rather than all on
+   * the one that announces commits); a failed read retries on `client`, which announced it.
+   */
   constructor(
     private readonly client: PerpetuaClient,
     private readonly onBlock: (b: BlockSeen) => void,
+    private readonly readers: readonly string[] = [client.url],
   ) {
     this.subs = new SubscriptionClient(client.wsUrl, { reconnectMaxMs: 1_000 });
   }
@@ -74,8 +81,8 @@ export class CommitFollower {
   private async hashesAt(height: number): Promise<string[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const b = await this.client.block(height);
-        return b.block.data.txs.map((t) => txHashHex(Buffer.from(t, "base64")));
+        const url = attempt === 0 ? this.readers[height % this.readers.length] : this.client.url;
+        return (await blockTxs(url, height)).map((t) => txHashHex(Buffer.from(t, "base64")));
       } catch (e) {
         if (attempt >= 4) {
           this.missedBlocks++;
@@ -86,4 +93,16 @@ export class CommitFollower {
       }
     }
   }
+}
+
+/** The base64 transactions of the block at `height`, read with a plain JSON-RPC POST. */
+export async function blockTxs(url: string, height: number): Promise<string[]> {
+  const body = `{"jsonrpc":"2.0","id":1,"method":"block","params":{"height":"${height}"}}`;
+  const answer = (await postJson(`${url}/`, body, 15_000)).body as {
+    result?: { block?: { data?: { txs?: unknown } } };
+    error?: { message?: string };
+  };
+  const txs = answer.result?.block?.data?.txs;
+  if (!Array.isArray(txs)) throw new Error(answer.error?.message ?? "no block in the answer");
+  return txs as string[];
 }

@@ -121,7 +121,11 @@ export class BenchRun {
     this.inFlightByNode = clients.map(() => 0);
     this.windowPerNode = Math.max(1, Math.floor(o.inFlight / n));
     this.orders = farOrders(markets, o.ordersPerTx);
-    this.follower = new CommitFollower(clients[0], (b) => this.onBlock(b));
+    this.follower = new CommitFollower(
+      clients[0],
+      (b) => this.onBlock(b),
+      clients.map((c) => c.url),
+    );
   }
 
   /** Subscribes to commits, then funds every account through the faucet and waits for it. */
