@@ -13,8 +13,9 @@
  *    account through one node, spread over every `--node` given. Open loop by default: as
  *    fast as the nodes accept, with at most W transactions (default 1024, ≤ 50 per account)
  *    accepted and not yet committed; `--rate R` caps submission at R tx/s.
- * 4. Commits are followed on the first node (`blocks` subscription over WebSocket, then the
- *    block's transactions) and matched by hash to their submit times.
+ * 4. Commits are followed on the first node (`blocks` subscription over WebSocket; each
+ *    block's transactions are read from the nodes in turn) and matched by hash to their
+ *    submit times.
  *
  * The orders: IOC limit orders of one lot, alternating buy and sell over every market,
  * priced ten times away from the oracle (buys at a tenth of it, sells at ten times). Each
