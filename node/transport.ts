@@ -37,6 +37,7 @@ import { BoundedMap } from "../lib/boundedMap.js";
 import { toHex } from "../lib/bytes.js";
 import { decode, encode } from "../lib/cbor.js";
 import { sha256OfImmutable } from "../lib/hash.js";
+import { txHashHex } from "./mempool/mempool.js";
 import type { P2PHost } from "./p2p/index.js";
 
 export const SYNC_BATCH = 32;
@@ -154,7 +155,7 @@ export class P2PTransport implements Transport {
           from,
           missing.map((i) => compact.txs[i]),
         );
-        const byHash = new Map(got.map((t) => [toHex(sha256OfImmutable(t)).toUpperCase(), t]));
+        const byHash = new Map(got.map((t) => [txHashHex(t), t]));
         for (const i of missing) txs[i] = byHash.get(hashes[i]);
         this.stats.txsFetched += got.length;
       } catch (e) {

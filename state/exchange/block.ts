@@ -50,7 +50,7 @@ const MSG_CLASS: Record<Msg["kind"], number> = {
   cancel_all: 1,
   place_order: 2,
 };
-const LAST_CLASS = 2;
+const LAST_CLASS = Object.values(MSG_CLASS).reduce((a, b) => (a > b ? a : b));
 
 function jsonSafe(v: unknown): unknown {
   return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)));
